@@ -1,0 +1,71 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { RagError, EXIT } from './engine/errors.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerIndex } from './commands/index.js';
+import { registerQuery } from './commands/query.js';
+import { registerModels } from './commands/models.js';
+import { registerEval } from './commands/eval.js';
+import { registerDiffEval } from './commands/diff-eval.js';
+import { registerAudit } from './commands/audit.js';
+import { registerLabel } from './commands/label.js';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('rag')
+    .description('Local-first retrieval engine and quality gate for RAG')
+    .version(VERSION)
+    .option('--db <dir>', 'store location (directory or s3://bucket/prefix)', undefined)
+    .option('--config <file>', 'config file (default: rag.config.json when present)')
+    .option('--json', 'machine-readable output on stdout; logs go to stderr')
+    .option('-q, --quiet', 'no progress or notices on stderr')
+    .showHelpAfterError('(add --help for usage and examples)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rag ingest docs/ tickets.jsonl            # files and JSONL tickets → documents and chunks
+  $ rag ingest --format beir datasets/scifact # a BEIR corpus
+  $ rag index --model BAAI/bge-small-en-v1.5  # embed + BM25 index
+  $ rag query "how do I rotate the API key" --as group:support
+  $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8"
+  $ rag diff-eval runs/bm25 runs/hybrid --gate no-significant-regression
+
+Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
+    );
+  registerIngest(program);
+  registerIndex(program);
+  registerQuery(program);
+  registerModels(program);
+  registerEval(program);
+  registerDiffEval(program);
+  registerAudit(program);
+  registerLabel(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    if (process.exitCode === undefined) process.exitCode = EXIT.OK;
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
+    return EXIT.USAGE; // commander already printed the message
+  }
+  if (err instanceof RagError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.fix) process.stderr.write(`fix: ${err.fix}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
+  return EXIT.STORE;
+}

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { loadConfig, type RagConfig } from '../engine/config.js';
+import { Store } from '../engine/store.js';
+
+export interface GlobalOptions {
+  db?: string;
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** What every command gets: validated config, the store location and the output channels. */
+export interface Context {
+  config: RagConfig;
+  configPath?: string;
+  db: string;
+  json: boolean;
+  quiet: boolean;
+  /** Human output on stdout (suppressed by --json, which owns stdout). */
+  print(text: string): void;
+  /** Diagnostics on stderr (suppressed by --quiet). */
+  log(text: string): void;
+  /** A one-line notice worth seeing even with --json: on stderr, suppressed by --quiet. */
+  notice(text: string): void;
+  /** The machine-readable result for --json. */
+  emit(value: unknown): void;
+  openStore(create?: boolean): Promise<Store>;
+  isTTY: boolean;
+}
+
+export function contextFrom(cmd: Command): Context {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  const { config, path } = loadConfig(g.config);
+  const db = g.db ?? process.env.RAG_DB ?? config.db ?? '.rag';
+  const json = Boolean(g.json);
+  const quiet = Boolean(g.quiet);
+  const stores: Store[] = [];
+  return {
+    config,
+    configPath: path,
+    db,
+    json,
+    quiet,
+    print: (t) => {
+      if (!json) process.stdout.write(t.endsWith('\n') ? t : `${t}\n`);
+    },
+    log: (t) => {
+      if (!quiet) process.stderr.write(t.endsWith('\n') ? t : `${t}\n`);
+    },
+    notice: (t) => {
+      if (!quiet) process.stderr.write(`note: ${t}\n`);
+    },
+    emit: (v) => {
+      process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+    },
+    openStore: async (create = false) => {
+      const s = await Store.open(db, { create });
+      stores.push(s);
+      return s;
+    },
+    isTTY: Boolean(process.stderr.isTTY) && !quiet && !json,
+  };
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new (class extends Error {
+        code = 'commander.invalidArgument';
+      })(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}

@@ -1,0 +1,44 @@
+/** Exit codes shared by every command (see DESIGN.md). */
+export const EXIT = { OK: 0, GATE: 1, USAGE: 2, STORE: 3 } as const;
+
+/** Base class: every error the engine throws on purpose carries its exit code and a fix. */
+export class RagError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly fix?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from the user: a flag, a config key, a file. Exit 2. */
+export class UsageError extends RagError {
+  constructor(message: string, fix?: string) {
+    super(message, EXIT.USAGE, fix);
+  }
+}
+
+/** A file the user gave us is malformed: names the file and, when known, the line. Exit 2. */
+export class InputError extends RagError {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    problem: string,
+    fix?: string,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${problem}`, EXIT.USAGE, fix);
+  }
+}
+
+/** The store or a model could not be opened or written. Exit 3. */
+export class StoreError extends RagError {
+  constructor(message: string, fix?: string) {
+    super(message, EXIT.STORE, fix);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,203 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { RagConfig } from './config.js';
+import { UsageError } from './errors.js';
+import { stableHash, stableStringify } from './hash.js';
+import type { GoldenSet } from './goldens.js';
+import { evaluate, type EvaluationResult } from './metrics.js';
+import { latencySummary } from './percentiles.js';
+import { docIdOf, isChunkId, type Qrels, type Run } from './qrels.js';
+import { Retriever, type StageTimings } from './retriever.js';
+import { formatRun } from './trec.js';
+import type { Caller, RetrievalMode } from './types.js';
+import type { IndexManifest } from './indexer.js';
+
+export interface EvalOptions {
+  mode?: RetrievalMode;
+  rerank?: string | null;
+  rerankTopN?: number;
+  rrfK?: number;
+  candidates?: number;
+  weights?: { bm25: number; vector: number };
+  ks: number[];
+  /** Caller for queries that do not name their own principals. */
+  caller: Caller;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalOutcome {
+  goldenHash: string;
+  retrieval: Record<string, unknown>;
+  retrievalHash: string;
+  index: IndexManifest;
+  run: Run;
+  result: EvaluationResult;
+  timings: Record<string, ReturnType<typeof latencySummary>>;
+  /** Per query: total latency in ms (kept out of metrics.json). */
+  queryMs: Record<string, number>;
+  queryTexts: Record<string, string>;
+}
+
+/** The relevance judgments an eval scores against: chunk judgments lift to their document unless a query is judged on chunks only. */
+function judgmentUnit(qrels: Qrels, qid: string): 'doc' | 'chunk' {
+  const judged = qrels.get(qid);
+  return judged && judged.size > 0 && [...judged.keys()].every(isChunkId) ? 'chunk' : 'doc';
+}
+
+function liftToDocs(qrels: Qrels): Qrels {
+  const out: Qrels = new Map();
+  for (const [qid, judged] of qrels) {
+    if (judgmentUnit(qrels, qid) === 'chunk') {
+      out.set(qid, judged);
+      continue;
+    }
+    const m = new Map<string, number>();
+    for (const [key, rel] of judged) {
+      const doc = docIdOf(key);
+      m.set(doc, Math.max(m.get(doc) ?? -Infinity, rel));
+    }
+    out.set(qid, m);
+  }
+  return out;
+}
+
+/**
+ * Runs every golden query through the same retriever as `rag query` (ACL pre-filter included) and
+ * scores the ranking with trec_eval's definitions. Documents score as their best chunk.
+ */
+export async function runEval(retriever: Retriever, config: RagConfig, golden: GoldenSet, opts: EvalOptions): Promise<EvalOutcome> {
+  const depth = Math.max(...opts.ks);
+  const mode = opts.mode ?? retriever.defaultMode();
+  const rerank = opts.rerank === undefined ? config.retrieval.rerank ?? null : opts.rerank;
+  const retrieval = {
+    index: retriever.manifest.name,
+    mode,
+    rerank,
+    rerankTopN: opts.rerankTopN ?? config.retrieval.rerankTopN,
+    rrfK: opts.rrfK ?? config.retrieval.rrfK,
+    candidates: opts.candidates ?? config.retrieval.candidates,
+    weights: opts.weights ?? config.retrieval.weights,
+    depth,
+    ks: [...opts.ks].sort((a, b) => a - b),
+  };
+  const qrels = liftToDocs(golden.qrels);
+  const run: Run = new Map();
+  const stageValues: Record<string, number[]> = {};
+  const queryMs: Record<string, number> = {};
+  const queryTexts: Record<string, string> = {};
+  await retriever.warm({ rerank });
+  let done = 0;
+  for (const q of golden.queries) {
+    const caller: Caller = q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? opts.caller.tenant } : { ...opts.caller, tenant: q.tenant ?? opts.caller.tenant };
+    const unit = judgmentUnit(golden.qrels, q.id);
+    const res = await retriever.search(q.text, {
+      mode,
+      k: depth,
+      caller,
+      rerank,
+      rerankTopN: retrieval.rerankTopN,
+      rrfK: retrieval.rrfK,
+      candidates: retrieval.candidates,
+      weights: retrieval.weights,
+      groupByDoc: unit === 'doc',
+    });
+    run.set(
+      q.id,
+      res.hits.map((h) => ({ docId: unit === 'doc' ? h.chunk.doc_id : h.chunk.chunk_id, score: h.score })),
+    );
+    for (const [stage, ms] of Object.entries(res.timings as StageTimings)) {
+      if (typeof ms === 'number') (stageValues[stage] ??= []).push(ms);
+    }
+    queryMs[q.id] = res.timings.total_ms;
+    queryTexts[q.id] = q.text;
+    opts.onProgress?.(++done, golden.queries.length);
+  }
+  const result = evaluate(qrels, run, { ks: retrieval.ks, completeQueries: true });
+  const timings: EvalOutcome['timings'] = {};
+  for (const stage of Object.keys(stageValues).sort()) timings[stage] = latencySummary(stageValues[stage]!);
+  return {
+    goldenHash: golden.hash,
+    retrieval,
+    retrievalHash: stableHash(retrieval),
+    index: retriever.manifest,
+    run,
+    result,
+    timings,
+    queryMs,
+    queryTexts,
+  };
+}
+
+/** Metric values plus latency keys, the namespace a gate expression reads. */
+export function gateValues(outcome: Pick<EvalOutcome, 'result' | 'timings'>): Record<string, number> {
+  const v: Record<string, number> = { ...outcome.result.mean };
+  const total = outcome.timings.total_ms;
+  if (total) {
+    v.p50_ms = total.p50;
+    v.p95_ms = total.p95;
+    v.p99_ms = total.p99;
+  }
+  return v;
+}
+
+/** Rounds metric values to 10 decimals so tiny float noise never changes the bytes of metrics.json. */
+function roundAll(values: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(values)) out[k] = Number.isInteger(x) ? x : Math.round(x * 1e10) / 1e10;
+  return out;
+}
+
+export interface ArtifactFiles {
+  'run.trec': string;
+  'metrics.json': string;
+  'manifest.json': string;
+  'timings.json': string;
+  'report.md': string;
+  'junit.xml'?: string;
+  'queries.json'?: string;
+}
+
+export function metricsJson(outcome: EvalOutcome, golden: GoldenSet): string {
+  const perQuery: Record<string, Record<string, number>> = {};
+  for (const [qid, v] of Object.entries(outcome.result.perQuery)) perQuery[qid] = roundAll(v);
+  const doc = {
+    golden: { source: golden.source, hash: golden.hash, queries: golden.queries.length },
+    index: {
+      name: outcome.index.name,
+      model: outcome.index.model,
+      chunker_hash: outcome.index.chunker.hash,
+      table_version: outcome.index.tableVersion,
+    },
+    retrieval: outcome.retrieval,
+    retrieval_hash: outcome.retrievalHash,
+    queries: outcome.result.queries,
+    mean: roundAll(outcome.result.mean),
+    per_query: perQuery,
+  };
+  return `${JSON.stringify(JSON.parse(stableStringify(doc)), null, 2)}\n`;
+}
+
+/** Writes an artifact directory atomically: everything goes to a temp sibling, then one rename. */
+export function writeArtifact(outDir: string, files: ArtifactFiles, opts: { overwrite?: boolean } = {}): string {
+  const target = path.resolve(outDir);
+  if (existsSync(target) && !opts.overwrite) {
+    throw new UsageError(`output directory ${target} already exists`, 'pass another --out, or --overwrite');
+  }
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  for (const [name, content] of Object.entries(files)) {
+    if (content !== undefined) writeFileSync(path.join(tmp, name), content);
+  }
+  if (existsSync(target)) {
+    const old = `${target}.old-${process.pid}`;
+    renameSync(target, old);
+    renameSync(tmp, target);
+    rmSync(old, { recursive: true, force: true });
+  } else {
+    renameSync(tmp, target);
+  }
+  return target;
+}
+
+export { formatRun };

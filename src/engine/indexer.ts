@@ -1,0 +1,216 @@
+import * as lancedb from '@lancedb/lancedb';
+import type { RagConfig } from './config.js';
+import { StoreError, UsageError } from './errors.js';
+import { sha256 } from './hash.js';
+import { chunkerHash } from './ingest.js';
+import { listModels, loadEmbedder, type Embedder } from './models/index.js';
+import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from './store.js';
+import * as arrow from 'apache-arrow';
+import type { ChunkRow } from './types.js';
+
+export interface IndexManifest {
+  name: string;
+  table: string;
+  model: null | { id: string; kind: string; weightsSha256: string; dim: number };
+  chunker: { config: RagConfig['chunking']; hash: string };
+  fts: Record<string, unknown>;
+  ann: null | { type: string; params: Record<string, unknown> };
+  rows: number;
+  tableVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface IndexOptions {
+  name: string;
+  /** Model id, "none" for BM25 only, or undefined for config → existing manifest → best present. */
+  model?: string;
+  rebuild?: boolean;
+  batchSize?: number;
+  onProgress?: (p: { done: number; total: number; phase: string }) => void;
+  onNotice?: (msg: string) => void;
+}
+
+export interface IndexSummary {
+  name: string;
+  model: string | null;
+  embedded: number;
+  reused: number;
+  removed: number;
+  unchanged: number;
+  rows: number;
+  ann: boolean;
+  tableVersion: number;
+  seconds: number;
+  chunksPerSecond: number;
+}
+
+/** Full-text settings: English stemming and stop words, as the BM25 baselines we compare with. */
+export const FTS_CONFIG = {
+  withPosition: false,
+  baseTokenizer: 'simple' as const,
+  language: 'English',
+  stem: true,
+  removeStopWords: true,
+  lowercase: true,
+  asciiFolding: true,
+};
+
+/** Preference order when no model is named: the strongest embedder that is present. */
+const PREFERRED_MODELS = ['BAAI/bge-small-en-v1.5', 'sentence-transformers/all-MiniLM-L6-v2'];
+
+export async function chooseModel(config: RagConfig, requested: string | undefined, existing: IndexManifest | null): Promise<string | null> {
+  const pick = requested ?? config.index.model ?? existing?.model?.id;
+  if (pick === 'none') return null;
+  if (pick) return pick;
+  if (existing && !existing.model) return null;
+  const present = (await listModels()).filter((m) => m.kind !== 'cross-encoder');
+  for (const id of PREFERRED_MODELS) if (present.some((m) => m.id === id)) return id;
+  return present[0]?.id ?? null;
+}
+
+const embCacheName = (e: Embedder) => `emb_${sha256(`${e.info.id}\n${e.info.weightsSha256}`).slice(0, 16)}`;
+
+function embCacheSchema(dim: number) {
+  return new arrow.Schema([
+    new arrow.Field('content_hash', new arrow.Utf8(), false),
+    new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), false),
+  ]);
+}
+
+/**
+ * Builds or updates a named index from the chunks table. Only rows whose chunk or ACL changed are
+ * rewritten; vectors are looked up in a per-model cache by text hash, so only text never embedded
+ * by this model is sent to it. Each batch is its own commit: an interrupted run resumes.
+ */
+export async function buildIndex(store: Store, config: RagConfig, opts: IndexOptions): Promise<IndexSummary> {
+  const started = performance.now();
+  const table = indexTableName(opts.name);
+  let manifest = await store.readManifest<IndexManifest>(opts.name);
+  const modelId = await chooseModel(config, opts.model, manifest);
+  const embedder = modelId ? await loadEmbedder(modelId) : null;
+  if (!embedder) opts.onNotice?.('no embedding model: this index is BM25-only (pass --model ID, see `rag models list`)');
+
+  const modelChanged =
+    manifest && (manifest.model?.id ?? null) !== (embedder?.info.id ?? null) ||
+    (manifest?.model && embedder && manifest.model.weightsSha256 !== embedder.info.weightsSha256);
+  if (opts.rebuild || modelChanged || (manifest && !(await store.table(table)))) {
+    if (modelChanged) opts.onNotice?.(`model changed (${manifest?.model?.id ?? 'none'} → ${embedder?.info.id ?? 'none'}): rebuilding index "${opts.name}"`);
+    await store.dropTable(table);
+    manifest = null;
+  }
+  const schema = indexSchema(embedder ? embedder.dim : null);
+  const idx = await store.ensureTable(table, schema);
+
+  const chunks = await store.readAll<ChunkRow>(CHUNKS);
+  if (chunks.length === 0) throw new UsageError('the store holds no chunks', 'run `rag ingest PATH` first');
+  const indexed = new Map((await store.readAll<{ chunk_id: string; row_hash: string }>(table, ['chunk_id', 'row_hash'])).map((r) => [r.chunk_id, r.row_hash]));
+  const wanted = new Map(chunks.map((c) => [c.chunk_id, c]));
+  const toRemove = [...indexed.entries()].filter(([id, h]) => wanted.get(id)?.row_hash !== h).map(([id]) => id);
+  const toAdd = chunks.filter((c) => indexed.get(c.chunk_id) !== c.row_hash).sort((a, b) => (a.chunk_id < b.chunk_id ? -1 : 1));
+  await store.deleteWhereIn(table, 'chunk_id', toRemove);
+
+  let embedded = 0;
+  let reused = 0;
+  const batchSize = opts.batchSize ?? 512;
+  const now = new Date().toISOString();
+  for (let i = 0; i < toAdd.length; i += batchSize) {
+    const batch = toAdd.slice(i, i + batchSize);
+    const rows: IndexRow[] = batch.map((c) => ({ ...c, indexed_at: now }));
+    if (embedder) {
+      const cacheName = embCacheName(embedder);
+      const cacheSchema = embCacheSchema(embedder.dim);
+      const hashes = [...new Set(batch.map((c) => c.content_hash))];
+      const cached = new Map<string, Float32Array>();
+      const cacheTable = await store.table(cacheName);
+      if (cacheTable) {
+        for (let j = 0; j < hashes.length; j += 500) {
+          const got = await store.readAll<{ content_hash: string; vector: Float32Array }>(
+            cacheName,
+            undefined,
+            `content_hash IN (${hashes.slice(j, j + 500).map((h) => `'${h}'`).join(', ')})`,
+          );
+          for (const g of got) cached.set(g.content_hash, Float32Array.from(g.vector));
+        }
+      }
+      const missing = batch.filter((c, k) => !cached.has(c.content_hash) && batch.findIndex((x) => x.content_hash === c.content_hash) === k);
+      if (missing.length) {
+        const vectors = await embedder.embedPassages(missing.map(passageText), (d) =>
+          opts.onProgress?.({ done: i + d, total: toAdd.length, phase: 'embedding' }),
+        );
+        missing.forEach((c, k) => cached.set(c.content_hash, vectors[k]!));
+        await store.add(cacheName, cacheSchema, missing.map((c, k) => ({ content_hash: c.content_hash, vector: Array.from(vectors[k]!) })));
+      }
+      embedded += missing.length;
+      reused += batch.length - missing.length;
+      for (const r of rows) r.vector = Array.from(cached.get(r.content_hash)!);
+    }
+    await store.add(table, schema, rows as unknown as Record<string, unknown>[]);
+    opts.onProgress?.({ done: Math.min(i + batchSize, toAdd.length), total: toAdd.length, phase: 'indexing' });
+  }
+
+  const rowCount = await idx.countRows();
+  const changed = toAdd.length > 0 || toRemove.length > 0 || !manifest;
+  if (changed) {
+    await idx.createIndex('text', { config: lancedb.Index.fts(FTS_CONFIG), replace: true });
+  }
+  let ann: IndexManifest['ann'] = manifest?.ann ?? null;
+  if (embedder && rowCount >= config.index.annThreshold && (changed || !ann)) {
+    const numPartitions = Math.max(1, Math.round(Math.sqrt(rowCount)));
+    const params = { distanceType: 'cosine' as const, numPartitions, numSubVectors: Math.max(1, Math.floor(embedder.dim / 8)) };
+    opts.onNotice?.(`building ANN index (IVF-PQ, ${numPartitions} partitions) over ${rowCount} rows`);
+    await idx.createIndex('vector', { config: lancedb.Index.ivfPq(params), replace: true });
+    ann = { type: 'IVF_PQ', params };
+  } else if (rowCount < config.index.annThreshold) {
+    ann = null;
+  }
+  const tableVersion = await idx.version();
+  const nowDone = new Date().toISOString();
+  const next: IndexManifest = {
+    name: opts.name,
+    table,
+    model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim } : null,
+    chunker: { config: config.chunking, hash: chunkerHash(config) },
+    fts: FTS_CONFIG,
+    ann,
+    rows: rowCount,
+    tableVersion,
+    createdAt: manifest?.createdAt ?? nowDone,
+    updatedAt: changed ? nowDone : manifest!.updatedAt,
+  };
+  await store.writeManifest(opts.name, next);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    name: opts.name,
+    model: embedder?.info.id ?? null,
+    embedded,
+    reused,
+    removed: toRemove.length,
+    unchanged: chunks.length - toAdd.length,
+    rows: rowCount,
+    ann: ann !== null,
+    tableVersion,
+    seconds,
+    chunksPerSecond: toAdd.length / Math.max(seconds, 1e-9),
+  };
+}
+
+/** What the embedder sees of a chunk: its title and heading path give the passage context. */
+export function passageText(c: Pick<ChunkRow, 'text' | 'title' | 'heading_path' | 'connector'>): string {
+  // BEIR documents already begin with their title (the connector puts it there).
+  if (c.connector === 'beir') return c.text;
+  const context = [c.title, ...c.heading_path.filter((h) => h !== c.title)].filter(Boolean).join(' › ');
+  return context ? `${context}\n${c.text}` : c.text;
+}
+
+export async function readIndexManifest(store: Store, name: string): Promise<IndexManifest> {
+  const m = await store.readManifest<IndexManifest>(name);
+  if (!m) {
+    const all = await store.readManifests<IndexManifest>();
+    throw new StoreError(
+      `no index named "${name}"`,
+      all.length ? `use --index with one of: ${all.map((x) => x.name).join(', ')}` : 'run `rag index` first',
+    );
+  }
+  return m;
+}

@@ -1,0 +1,280 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseBeirCorpus, parseFile, parseJsonl } from '../connectors/index.js';
+import { walk } from '../connectors/filesystem.js';
+import { aclForSource } from './acl.js';
+import { chunkDocument } from './chunker.js';
+import type { RagConfig } from './config.js';
+import { errorMessage, UsageError } from './errors.js';
+import { metadataKeyValues } from './filter.js';
+import { sha256, stableHash } from './hash.js';
+import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, indexTableName, Store } from './store.js';
+import { inListChunks } from './sql.js';
+import type { ChunkRow, DocumentRow, ParsedDocument } from './types.js';
+
+export type IngestFormat = 'auto' | 'beir' | 'jsonl';
+
+export interface IngestOptions {
+  paths: string[];
+  format: IngestFormat;
+  prune: boolean;
+  cwd?: string;
+  batchSize?: number;
+  onProgress?: (p: { done: number; total?: number; source?: string }) => void;
+}
+
+export interface IngestFailure {
+  source: string;
+  line?: number;
+  error: string;
+}
+
+export interface IngestSummary {
+  added: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  failed: number;
+  chunksWritten: number;
+  documents: number;
+  failures: IngestFailure[];
+  storeVersion: number | null;
+}
+
+/** Hash of the chunker settings: part of each document's record hash, so a new config re-chunks. */
+export function chunkerHash(config: RagConfig): string {
+  return stableHash({ chunker: config.chunking, v: 1 });
+}
+
+/** The `file` part of a record source (`file:line`), the folder/file a document came from. */
+export function sourceOrigin(source: string): string {
+  return source.replace(/:\d+$/, '');
+}
+
+function isUnder(origin: string, scope: string): boolean {
+  return origin === scope || origin.startsWith(scope.endsWith('/') ? scope : `${scope}/`);
+}
+
+/** Builds the stored rows of one parsed document: ACL resolved, chunks cut, hashes computed. */
+export function buildRows(
+  parsed: ParsedDocument,
+  config: RagConfig,
+  now: string,
+): { doc: DocumentRow; chunks: ChunkRow[] } {
+  const { acl, tenant } = aclForSource(config, sourceOrigin(parsed.source), { acl: parsed.acl, tenant: parsed.tenant });
+  const contentHash = sha256(parsed.text);
+  const metadataJson = JSON.stringify(parsed.metadata ?? {}, Object.keys(parsed.metadata ?? {}).sort());
+  const metaKv = metadataKeyValues(parsed.metadata ?? {});
+  const recordHash = stableHash({
+    contentHash,
+    acl,
+    tenant,
+    title: parsed.title,
+    metadata: parsed.metadata ?? {},
+    connector: parsed.connector,
+    source: parsed.source,
+    chunker: chunkerHash(config),
+  });
+  const drafts = chunkDocument(parsed, config.chunking);
+  const chunks: ChunkRow[] = drafts.map((d) => {
+    const textHash = sha256(d.text);
+    const base = {
+      chunk_id: `${parsed.docId}#${d.ordinal}:${textHash.slice(0, 8)}`,
+      doc_id: parsed.docId,
+      ordinal: d.ordinal,
+      text: d.text,
+      title: parsed.title,
+      source: parsed.source,
+      connector: parsed.connector,
+      heading_path: d.headingPath,
+      page: d.page ?? 0,
+      char_start: d.charStart,
+      char_end: d.charEnd,
+      tokens: d.tokens,
+      acl,
+      tenant,
+      metadata: metadataJson,
+      meta_kv: metaKv,
+      content_hash: textHash,
+    };
+    return { ...base, row_hash: stableHash(base) };
+  });
+  const doc: DocumentRow = {
+    doc_id: parsed.docId,
+    source: parsed.source,
+    connector: parsed.connector,
+    title: parsed.title,
+    content_hash: contentHash,
+    record_hash: recordHash,
+    mtime: parsed.mtime ?? 0,
+    ingested_at: now,
+    acl,
+    tenant,
+    metadata: metadataJson,
+    deleted: false,
+    text: parsed.text,
+  };
+  return { doc, chunks };
+}
+
+type ExistingDoc = Pick<DocumentRow, 'doc_id' | 'record_hash' | 'deleted' | 'source'>;
+
+/** A stream of parsed documents and per-source failures from every input path. */
+async function* readSources(
+  opts: IngestOptions,
+  config: RagConfig,
+  cwd: string,
+  failures: IngestFailure[],
+  scopes: string[],
+): AsyncGenerator<ParsedDocument> {
+  for (const p of opts.paths) {
+    const abs = path.resolve(cwd, p);
+    if (!existsSync(abs)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
+    if (opts.format === 'beir') {
+      const { documents, failures: f, origin } = await parseBeirCorpus(abs, { cwd });
+      scopes.push(origin);
+      failures.push(...f);
+      yield* documents;
+      continue;
+    }
+    // A file named explicitly is ingested whatever the include/exclude globs say.
+    const files = walk(abs, statSync(abs).isDirectory() ? config : { include: [], exclude: [] }, cwd);
+    scopes.push(walkScope(abs, cwd));
+    for (const file of files) {
+      const isJsonl = opts.format === 'jsonl' || /\.(jsonl|ndjson)$/i.test(file.abs);
+      if (isJsonl) {
+        try {
+          const { documents, failures: f } = await parseJsonl(file.abs, config.jsonl, { rel: file.rel });
+          failures.push(...f);
+          yield* documents;
+        } catch (err) {
+          failures.push({ source: file.rel, error: errorMessage(err) });
+        }
+        continue;
+      }
+      if (opts.format === 'jsonl') continue;
+      try {
+        const doc = await parseFile(file.abs, file.rel);
+        if (doc) yield doc;
+      } catch (err) {
+        failures.push({ source: file.rel, error: errorMessage(err) });
+      }
+    }
+  }
+}
+
+function walkScope(abs: string, cwd: string): string {
+  const rel = path.relative(cwd, abs);
+  return (rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel || '.').split(path.sep).join('/');
+}
+
+/**
+ * Ingests sources into the store: new and changed documents are (re)chunked and committed in
+ * batches, unchanged ones are skipped by record hash, vanished ones are tombstoned. Each batch
+ * writes chunks first and documents last, so a crash mid-batch is redone by the next run.
+ * Changed and deleted documents are withdrawn from every index at once: a revoked permission
+ * takes effect without waiting for `rag index`.
+ */
+export async function ingest(store: Store, config: RagConfig, opts: IngestOptions): Promise<IngestSummary> {
+  const cwd = opts.cwd ?? process.cwd();
+  const batchSize = opts.batchSize ?? 1000;
+  const now = new Date().toISOString();
+  const existing = new Map(
+    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source'])).map((d) => [d.doc_id, d]),
+  );
+  const indexTables = (await store.tableNames()).filter((n) => n.startsWith('idx_'));
+  const summary: IngestSummary = {
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    failed: 0,
+    chunksWritten: 0,
+    documents: 0,
+    failures: [],
+    storeVersion: null,
+  };
+  const seen = new Set<string>();
+  const scopes: string[] = [];
+  let pending: { doc: DocumentRow; chunks: ChunkRow[] }[] = [];
+  let done = 0;
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    const docIds = batch.map((b) => b.doc.doc_id);
+    const newChunks = batch.flatMap((b) => b.chunks);
+    const newIds = new Set(newChunks.map((c) => c.chunk_id));
+    await store.upsert(CHUNKS, chunksSchema, 'chunk_id', newChunks as unknown as Record<string, unknown>[]);
+    const old = await readChunkIdsOf(store, docIds);
+    const stale = old.filter((id) => !newIds.has(id));
+    await store.deleteWhereIn(CHUNKS, 'chunk_id', stale);
+    const changedDocs = docIds.filter((id) => existing.has(id));
+    for (const t of indexTables) await store.deleteWhereIn(t, 'doc_id', changedDocs);
+    await store.upsert(DOCUMENTS, documentsSchema, 'doc_id', batch.map((b) => b.doc) as unknown as Record<string, unknown>[]);
+    summary.chunksWritten += newChunks.length;
+  };
+
+  const failures: IngestFailure[] = [];
+  for await (const parsed of readSources(opts, config, cwd, failures, scopes)) {
+    done++;
+    if (seen.has(parsed.docId)) {
+      failures.push({ source: parsed.source, error: `duplicate document id "${parsed.docId}" (already read from another source); skipped` });
+      continue;
+    }
+    seen.add(parsed.docId);
+    const rows = buildRows(parsed, config, now);
+    const prev = existing.get(parsed.docId);
+    if (prev && !prev.deleted && prev.record_hash === rows.doc.record_hash) {
+      summary.unchanged++;
+    } else {
+      if (prev && !prev.deleted) summary.updated++;
+      else summary.added++;
+      pending.push(rows);
+      if (pending.length >= batchSize) await flush();
+    }
+    if (done % 200 === 0) opts.onProgress?.({ done, source: parsed.source });
+  }
+  await flush();
+
+  // A source that failed keeps its previous version: never tombstone what we could not read.
+  const failedOrigins = new Set(failures.map((f) => sourceOrigin(f.source)));
+  if (opts.prune) {
+    const gone = [...existing.values()].filter(
+      (d) =>
+        !d.deleted &&
+        !seen.has(d.doc_id) &&
+        scopes.some((s) => isUnder(sourceOrigin(d.source), s)) &&
+        !failedOrigins.has(d.source) &&
+        !failedOrigins.has(sourceOrigin(d.source)),
+    );
+    if (gone.length) {
+      const ids = gone.map((d) => d.doc_id);
+      await store.deleteWhereIn(CHUNKS, 'doc_id', ids);
+      for (const t of indexTables) await store.deleteWhereIn(t, 'doc_id', ids);
+      const t = await store.table(DOCUMENTS);
+      for (const where of inListChunks('doc_id', ids)) await t!.update({ where, values: { deleted: true, ingested_at: now } });
+      summary.deleted = ids.length;
+    }
+  }
+  opts.onProgress?.({ done, total: done });
+  summary.failures = failures;
+  summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;
+  summary.documents = (await store.readAll<{ doc_id: string }>(DOCUMENTS, ['doc_id'], 'deleted = false')).length;
+  summary.storeVersion = await store.version(DOCUMENTS);
+  return summary;
+}
+
+async function readChunkIdsOf(store: Store, docIds: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < docIds.length; i += 500) {
+    const slice = docIds.slice(i, i + 500);
+    const [where] = inListChunks('doc_id', slice);
+    const rows = await store.readAll<{ chunk_id: string }>(CHUNKS, ['chunk_id'], where);
+    out.push(...rows.map((r) => r.chunk_id));
+  }
+  return out;
+}
+
+export { indexTableName };

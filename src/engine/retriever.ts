@@ -1,0 +1,220 @@
+import type * as lancedb from '@lancedb/lancedb';
+import { aclWhere, isVisible } from './acl.js';
+import type { RagConfig } from './config.js';
+import { StoreError, UsageError } from './errors.js';
+import { readIndexManifest, type IndexManifest } from './indexer.js';
+import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
+import { plainRow, Store } from './store.js';
+import type { Caller, ChunkRow, Hit, RetrievalMode } from './types.js';
+
+export interface SearchOptions {
+  mode?: RetrievalMode;
+  k: number;
+  caller: Caller;
+  /** Compiled metadata filter (see filter.ts), ANDed with the ACL clause. */
+  filterSql?: string;
+  rrfK?: number;
+  candidates?: number;
+  weights?: { bm25: number; vector: number };
+  rerank?: string | null;
+  rerankTopN?: number;
+  /** Return at most one hit per document (its best chunk): the unit of BEIR/TREC judgments. */
+  groupByDoc?: boolean;
+}
+
+export interface StageTimings {
+  embed_ms?: number;
+  bm25_ms?: number;
+  vector_ms?: number;
+  fuse_ms?: number;
+  rerank_ms?: number;
+  total_ms: number;
+}
+
+export interface SearchResult {
+  mode: RetrievalMode;
+  hits: Hit[];
+  timings: StageTimings;
+}
+
+const RESULT_COLUMNS = [
+  'chunk_id', 'doc_id', 'ordinal', 'text', 'title', 'source', 'connector', 'heading_path', 'page',
+  'char_start', 'char_end', 'tokens', 'acl', 'tenant', 'metadata', 'content_hash',
+];
+
+type Candidate = { chunk: Hit['chunk']; score: number };
+
+/** Descending score, then chunk id: a total order, so equal inputs rank identically every time. */
+const byScoreThenId = (a: { score: number; id: string }, b: { score: number; id: string }) =>
+  b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The one retriever. `query`, `eval`, `label` and `audit` all search through it, and every search
+ * it runs carries the caller's ACL clause as a LanceDB pre-filter.
+ */
+export class Retriever {
+  private embedder: Embedder | null = null;
+  private warned = false;
+
+  private constructor(
+    readonly store: Store,
+    readonly manifest: IndexManifest,
+    private readonly table: lancedb.Table,
+    private readonly config: RagConfig,
+    private readonly notice: (msg: string) => void,
+  ) {}
+
+  static async open(store: Store, config: RagConfig, indexName: string, notice: (msg: string) => void = () => {}): Promise<Retriever> {
+    const manifest = await readIndexManifest(store, indexName);
+    const table = await store.table(manifest.table);
+    if (!table) throw new StoreError(`index "${indexName}" is listed but its table ${manifest.table} is missing`, 'run `rag index --rebuild`');
+    return new Retriever(store, manifest, table, config, notice);
+  }
+
+  get hasVectors(): boolean {
+    return this.manifest.model !== null;
+  }
+
+  defaultMode(): RetrievalMode {
+    return this.config.retrieval.mode ?? (this.hasVectors ? 'hybrid' : 'bm25');
+  }
+
+  private async getEmbedder(): Promise<Embedder> {
+    if (!this.embedder) {
+      const m = this.manifest.model!;
+      const e = await loadEmbedder(m.id);
+      if (e.info.weightsSha256 !== m.weightsSha256) {
+        throw new StoreError(
+          `index "${this.manifest.name}" was built with ${m.id} weights ${m.weightsSha256.slice(0, 12)}… but the model present has ${e.info.weightsSha256.slice(0, 12)}…`,
+          'rebuild the index with `rag index --rebuild`, or restore the original model files',
+        );
+      }
+      this.embedder = e;
+    }
+    return this.embedder;
+  }
+
+  /** Loads the models a search will need, so the first query's latency is the query's alone. */
+  async warm(opts: { rerank?: string | null } = {}): Promise<void> {
+    if (this.hasVectors) await this.getEmbedder();
+    if (opts.rerank) await loadReranker(opts.rerank);
+  }
+
+  where(caller: Caller, filterSql?: string): string {
+    const acl = aclWhere(caller);
+    return filterSql ? `${acl} AND (${filterSql})` : acl;
+  }
+
+  async search(query: string, opts: SearchOptions): Promise<SearchResult> {
+    const t0 = performance.now();
+    const r = this.config.retrieval;
+    let mode = opts.mode ?? this.defaultMode();
+    if (mode !== 'bm25' && !this.hasVectors) {
+      if (!this.warned) this.notice(`index "${this.manifest.name}" has no vectors (built without a model): using BM25 only`);
+      this.warned = true;
+      mode = 'bm25';
+    }
+    if (!query.trim()) throw new UsageError('empty query', 'pass the text to search for');
+    const k = opts.k;
+    const rerankId = opts.rerank === undefined ? r.rerank : opts.rerank;
+    const rerankTopN = opts.rerankTopN ?? r.rerankTopN;
+    const depth = Math.max(opts.candidates ?? r.candidates, k * (opts.groupByDoc ? 3 : 1), rerankId ? rerankTopN : 0);
+    const where = this.where(opts.caller, opts.filterSql);
+    const timings: StageTimings = { total_ms: 0 };
+
+    const bm25P = mode !== 'vector' ? this.bm25(query, where, depth, timings) : Promise.resolve([]);
+    const vecP = mode !== 'bm25' ? this.vector(query, where, depth, timings) : Promise.resolve([]);
+    const [bm25, vec] = await Promise.all([bm25P, vecP]);
+
+    const tf = performance.now();
+    const w = opts.weights ?? r.weights;
+    const rrfK = opts.rrfK ?? r.rrfK;
+    const fused = new Map<string, { c: Candidate; scores: Hit['scores']; score: number }>();
+    const addList = (list: Candidate[], kind: 'bm25' | 'vector', weight: number) => {
+      list.forEach((c, i) => {
+        const e = fused.get(c.chunk.chunk_id) ?? { c, scores: {}, score: 0 };
+        e.scores[kind] = c.score;
+        e.scores[kind === 'bm25' ? 'bm25Rank' : 'vectorRank'] = i + 1;
+        e.score += mode === 'hybrid' ? weight / (rrfK + i + 1) : c.score;
+        fused.set(c.chunk.chunk_id, e);
+      });
+    };
+    addList(bm25, 'bm25', w.bm25);
+    addList(vec, 'vector', w.vector);
+    let ranked = [...fused.values()]
+      .map((e) => ({ ...e, id: e.c.chunk.chunk_id }))
+      .sort(byScoreThenId);
+    if (mode === 'hybrid') for (const e of ranked) e.scores.fused = e.score;
+    timings.fuse_ms = performance.now() - tf;
+
+    if (rerankId) {
+      const tr = performance.now();
+      const reranker = await loadReranker(rerankId);
+      const head = ranked.slice(0, rerankTopN);
+      const scores = await reranker.score(query, head.map((e) => e.c.chunk.text));
+      head.forEach((e, i) => {
+        e.scores.rerank = scores[i]!;
+        e.score = scores[i]!;
+      });
+      head.sort(byScoreThenId);
+      ranked = [...head, ...ranked.slice(rerankTopN)];
+      timings.rerank_ms = performance.now() - tr;
+    }
+
+    const hits: Hit[] = [];
+    const seenDocs = new Set<string>();
+    for (const e of ranked) {
+      if (hits.length >= k) break;
+      if (opts.groupByDoc) {
+        if (seenDocs.has(e.c.chunk.doc_id)) continue;
+        seenDocs.add(e.c.chunk.doc_id);
+      }
+      // Defence in depth: the pre-filter already excluded these; a hit failing here is a bug.
+      if (!isVisible(e.c.chunk, opts.caller)) {
+        throw new StoreError(`ACL violation: chunk ${e.c.chunk.chunk_id} passed the pre-filter for a caller who may not see it`);
+      }
+      hits.push({ rank: hits.length + 1, score: e.score, chunk: e.c.chunk, scores: e.scores });
+    }
+    timings.total_ms = performance.now() - t0;
+    return { mode, hits, timings };
+  }
+
+  private async bm25(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
+    const t = performance.now();
+    const rows = await this.table
+      .query()
+      .fullTextSearch(query, { columns: 'text' })
+      .where(where)
+      .select(RESULT_COLUMNS)
+      .limit(limit)
+      .toArray();
+    timings.bm25_ms = performance.now() - t;
+    return toCandidates(rows, (r) => Number(r._score));
+  }
+
+  private async vector(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
+    const te = performance.now();
+    const embedder = await this.getEmbedder();
+    const [vec] = await embedder.embedQueries([query]);
+    timings.embed_ms = performance.now() - te;
+    const t = performance.now();
+    let q = this.table.vectorSearch(vec!).column('vector').distanceType('cosine').where(where).select(RESULT_COLUMNS).limit(limit);
+    if (this.manifest.ann) q = q.nprobes(this.config.retrieval.nprobes).refineFactor(this.config.retrieval.refineFactor);
+    const rows = await q.toArray();
+    timings.vector_ms = performance.now() - t;
+    return toCandidates(rows, (r) => 1 - Number(r._distance));
+  }
+}
+
+function toCandidates(rows: Record<string, unknown>[], score: (r: Record<string, unknown>) => number): Candidate[] {
+  const list = rows.map((r) => {
+    const s = score(r);
+    const chunk = plainRow<ChunkRow>(r) as Hit['chunk'] & { _score?: number; _distance?: number };
+    delete chunk._score;
+    delete chunk._distance;
+    return { chunk, score: s, id: chunk.chunk_id };
+  });
+  // LanceDB returns equal scores in storage order; re-sort so ties break by chunk id.
+  list.sort(byScoreThenId);
+  return list;
+}

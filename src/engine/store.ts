@@ -1,0 +1,224 @@
+import * as lancedb from '@lancedb/lancedb';
+import * as arrow from 'apache-arrow';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { StoreError } from './errors.js';
+import { inListChunks } from './sql.js';
+import type { ChunkRow, DocumentRow } from './types.js';
+
+const utf8List = () => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
+
+export const documentsSchema = new arrow.Schema([
+  new arrow.Field('doc_id', new arrow.Utf8(), false),
+  new arrow.Field('source', new arrow.Utf8(), false),
+  new arrow.Field('connector', new arrow.Utf8(), false),
+  new arrow.Field('title', new arrow.Utf8(), false),
+  new arrow.Field('content_hash', new arrow.Utf8(), false),
+  new arrow.Field('record_hash', new arrow.Utf8(), false),
+  new arrow.Field('mtime', new arrow.Float64(), false),
+  new arrow.Field('ingested_at', new arrow.Utf8(), false),
+  new arrow.Field('acl', utf8List(), false),
+  new arrow.Field('tenant', new arrow.Utf8(), false),
+  new arrow.Field('metadata', new arrow.Utf8(), false),
+  new arrow.Field('deleted', new arrow.Bool(), false),
+  new arrow.Field('text', new arrow.Utf8(), false),
+]);
+
+const chunkFields = () => [
+  new arrow.Field('chunk_id', new arrow.Utf8(), false),
+  new arrow.Field('doc_id', new arrow.Utf8(), false),
+  new arrow.Field('ordinal', new arrow.Int32(), false),
+  new arrow.Field('text', new arrow.Utf8(), false),
+  new arrow.Field('title', new arrow.Utf8(), false),
+  new arrow.Field('source', new arrow.Utf8(), false),
+  new arrow.Field('connector', new arrow.Utf8(), false),
+  new arrow.Field('heading_path', utf8List(), false),
+  new arrow.Field('page', new arrow.Int32(), false),
+  new arrow.Field('char_start', new arrow.Int32(), false),
+  new arrow.Field('char_end', new arrow.Int32(), false),
+  new arrow.Field('tokens', new arrow.Int32(), false),
+  new arrow.Field('acl', utf8List(), false),
+  new arrow.Field('tenant', new arrow.Utf8(), false),
+  new arrow.Field('metadata', new arrow.Utf8(), false),
+  new arrow.Field('meta_kv', utf8List(), false),
+  new arrow.Field('content_hash', new arrow.Utf8(), false),
+  new arrow.Field('row_hash', new arrow.Utf8(), false),
+];
+
+export const chunksSchema = new arrow.Schema(chunkFields());
+
+export function indexSchema(dim: number | null): arrow.Schema {
+  const fields: arrow.Field[] = [...chunkFields(), new arrow.Field('indexed_at', new arrow.Utf8(), false)];
+  if (dim) {
+    fields.push(
+      new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), false),
+    );
+  }
+  return new arrow.Schema(fields);
+}
+
+export const manifestsSchema = new arrow.Schema([
+  new arrow.Field('name', new arrow.Utf8(), false),
+  new arrow.Field('json', new arrow.Utf8(), false),
+]);
+
+export type IndexRow = ChunkRow & { indexed_at: string; vector?: Float32Array | number[] };
+
+/** Converts Arrow values (Vectors, typed arrays, BigInts) of a row into plain JS values. */
+export function plainRow<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (v && typeof v === 'object' && 'toArray' in v && typeof (v as { toArray: unknown }).toArray === 'function') {
+      const arr = (v as { toArray(): unknown }).toArray();
+      out[k] = k === 'vector' ? arr : Array.from(arr as ArrayLike<unknown>);
+    } else if (typeof v === 'bigint') {
+      out[k] = Number(v);
+    } else {
+      out[k] = v;
+    }
+  }
+  return out as T;
+}
+
+export const DOCUMENTS = 'documents';
+export const CHUNKS = 'chunks';
+export const MANIFESTS = 'manifests';
+export const indexTableName = (name: string) => `idx_${name}`;
+
+/** Whether a store URI points at object storage rather than a local directory. */
+export const isRemoteUri = (uri: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
+
+/**
+ * The embedded LanceDB store. Every mutation is a LanceDB commit (atomic and versioned), so an
+ * interrupted run leaves the last committed version readable.
+ */
+export class Store {
+  private tables = new Map<string, lancedb.Table>();
+  private constructor(
+    readonly uri: string,
+    readonly conn: lancedb.Connection,
+  ) {}
+
+  static async open(
+    uri: string,
+    opts: { create?: boolean; storageOptions?: Record<string, string> } = {},
+  ): Promise<Store> {
+    const remote = isRemoteUri(uri);
+    const resolved = remote ? uri : path.resolve(uri);
+    if (!remote && !opts.create && !existsSync(resolved)) {
+      throw new StoreError(`no rag store at ${resolved}`, 'run `rag ingest PATH` first, or pass --db DIR');
+    }
+    try {
+      const conn = await lancedb.connect(resolved, { storageOptions: opts.storageOptions ?? storageOptionsFromEnv(uri) });
+      return new Store(resolved, conn);
+    } catch (err) {
+      throw new StoreError(`cannot open store ${resolved}: ${(err as Error).message}`);
+    }
+  }
+
+  async tableNames(): Promise<string[]> {
+    return this.conn.tableNames();
+  }
+
+  async table(name: string): Promise<lancedb.Table | null> {
+    const cached = this.tables.get(name);
+    if (cached) return cached;
+    const names = await this.conn.tableNames();
+    if (!names.includes(name)) return null;
+    const t = await this.conn.openTable(name);
+    this.tables.set(name, t);
+    return t;
+  }
+
+  async ensureTable(name: string, schema: arrow.Schema): Promise<lancedb.Table> {
+    const existing = await this.table(name);
+    if (existing) return existing;
+    const t = await this.conn.createEmptyTable(name, schema, { existOk: true });
+    this.tables.set(name, t);
+    return t;
+  }
+
+  async dropTable(name: string): Promise<void> {
+    const names = await this.conn.tableNames();
+    if (names.includes(name)) await this.conn.dropTable(name);
+    this.tables.delete(name);
+  }
+
+  async readAll<T>(name: string, columns?: string[], where?: string): Promise<T[]> {
+    const t = await this.table(name);
+    if (!t) return [];
+    let q = t.query();
+    if (columns) q = q.select(columns);
+    if (where) q = q.where(where);
+    const rows = await q.toArray();
+    return rows.map((r) => plainRow<T>(r));
+  }
+
+  /** Upsert by key column: inserting twice is harmless, which makes interrupted runs resumable. */
+  async upsert(name: string, schema: arrow.Schema, key: string, rows: Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    const t = await this.ensureTable(name, schema);
+    const data = lancedb.makeArrowTable(rows, { schema });
+    await t.mergeInsert(key).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
+  }
+
+  async add(name: string, schema: arrow.Schema, rows: Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    const t = await this.ensureTable(name, schema);
+    await t.add(lancedb.makeArrowTable(rows, { schema }));
+  }
+
+  async deleteWhereIn(name: string, column: string, values: readonly string[]): Promise<void> {
+    const t = await this.table(name);
+    if (!t || values.length === 0) return;
+    for (const clause of inListChunks(column, values)) await t.delete(clause);
+  }
+
+  async version(name: string): Promise<number | null> {
+    const t = await this.table(name);
+    return t ? t.version() : null;
+  }
+
+  async readManifest<T>(name: string): Promise<T | null> {
+    const rows = await this.readAll<{ name: string; json: string }>(MANIFESTS);
+    const row = rows.find((r) => r.name === name);
+    return row ? (JSON.parse(row.json) as T) : null;
+  }
+
+  async readManifests<T>(): Promise<T[]> {
+    const rows = await this.readAll<{ name: string; json: string }>(MANIFESTS);
+    return rows.sort((a, b) => a.name.localeCompare(b.name)).map((r) => JSON.parse(r.json) as T);
+  }
+
+  async writeManifest(name: string, value: unknown): Promise<void> {
+    await this.upsert(MANIFESTS, manifestsSchema, 'name', [{ name, json: JSON.stringify(value) }]);
+  }
+
+  async deleteManifest(name: string): Promise<void> {
+    await this.deleteWhereIn(MANIFESTS, 'name', [name]);
+  }
+
+  close(): void {
+    for (const t of this.tables.values()) t.close();
+    this.tables.clear();
+    this.conn.close();
+  }
+}
+
+/** S3-compatible storage settings from the usual AWS environment variables. */
+export function storageOptionsFromEnv(uri: string): Record<string, string> | undefined {
+  if (!uri.startsWith('s3://')) return undefined;
+  const opts: Record<string, string> = {};
+  const env = process.env;
+  if (env.AWS_ACCESS_KEY_ID) opts.aws_access_key_id = env.AWS_ACCESS_KEY_ID;
+  if (env.AWS_SECRET_ACCESS_KEY) opts.aws_secret_access_key = env.AWS_SECRET_ACCESS_KEY;
+  if (env.AWS_REGION) opts.region = env.AWS_REGION;
+  const endpoint = env.RAG_S3_ENDPOINT ?? env.AWS_ENDPOINT_URL;
+  if (endpoint) {
+    opts.endpoint = endpoint;
+    if (endpoint.startsWith('http://')) opts.allow_http = 'true';
+  }
+  return opts;
+}
+
+export type { DocumentRow, ChunkRow };
