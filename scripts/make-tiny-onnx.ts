@@ -88,7 +88,7 @@ export function tinyWeights(seed: number, n: number): Float32Array {
   return out;
 }
 
-function tokenizerJson(): object {
+export function tokenizerJson(): object {
   const vocab: Record<string, number> = {};
   TINY_VOCAB.forEach((t, i) => (vocab[t] = i));
   const special = (id: number) => ({ id, content: TINY_VOCAB[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });

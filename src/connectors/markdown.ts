@@ -60,8 +60,10 @@ function readFrontMatter(yamlText: string, file: string): FrontMatter {
   } catch (err) {
     if (err instanceof YAMLParseError) {
       // +1: the YAML starts on the line after the opening `---`.
-      const line = err.linePos?.[0]?.line;
-      const problem = err.message.split('\n')[0];
+      const pos = err.linePos?.[0];
+      const line = pos?.line;
+      // yaml's own "at line N" counts from the front matter, not the file: drop it.
+      const problem = err.message.split('\n')[0].replace(/\s*at line \d+, column \d+:?\s*$/, '') + (pos ? ` (column ${pos.col})` : '');
       throw new InputError(
         file,
         line !== undefined ? line + 1 : undefined,

@@ -100,10 +100,11 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
       candidates: retrieval.candidates,
       weights: retrieval.weights,
       groupByDoc: unit === 'doc',
+      fetch: false,
     });
     run.set(
       q.id,
-      res.hits.map((h) => ({ docId: unit === 'doc' ? h.chunk.doc_id : h.chunk.chunk_id, score: h.score })),
+      res.ranked.map((h) => ({ docId: unit === 'doc' ? h.doc_id : h.chunk_id, score: h.score })),
     );
     for (const [stage, ms] of Object.entries(res.timings as StageTimings)) {
       if (typeof ms === 'number') (stageValues[stage] ??= []).push(ms);

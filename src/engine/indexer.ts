@@ -153,6 +153,9 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const changed = toAdd.length > 0 || toRemove.length > 0 || !manifest;
   if (changed) {
     await idx.createIndex('text', { config: lancedb.Index.fts(FTS_CONFIG), replace: true });
+    // Scalar indexes make the ACL pre-filter cheap: it runs on every search.
+    await idx.createIndex('acl', { config: lancedb.Index.labelList(), replace: true });
+    await idx.createIndex('tenant', { config: lancedb.Index.bitmap(), replace: true });
   }
   let ann: IndexManifest['ann'] = manifest?.ann ?? null;
   if (embedder && rowCount >= config.index.annThreshold && (changed || !ann)) {

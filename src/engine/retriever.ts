@@ -5,7 +5,7 @@ import { StoreError, UsageError } from './errors.js';
 import { readIndexManifest, type IndexManifest } from './indexer.js';
 import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
 import { plainRow, Store } from './store.js';
-import type { Caller, ChunkRow, Hit, RetrievalMode } from './types.js';
+import type { Caller, Hit, RetrievalMode } from './types.js';
 
 export interface SearchOptions {
   mode?: RetrievalMode;
@@ -20,6 +20,14 @@ export interface SearchOptions {
   rerankTopN?: number;
   /** Return at most one hit per document (its best chunk): the unit of BEIR/TREC judgments. */
   groupByDoc?: boolean;
+  /** false: rank only (ids and scores in `ranked`), skip fetching passages — what eval needs. */
+  fetch?: boolean;
+}
+
+export interface RankedRef {
+  chunk_id: string;
+  doc_id: string;
+  score: number;
 }
 
 export interface StageTimings {
@@ -28,12 +36,16 @@ export interface StageTimings {
   vector_ms?: number;
   fuse_ms?: number;
   rerank_ms?: number;
+  fetch_ms?: number;
   total_ms: number;
 }
 
 export interface SearchResult {
   mode: RetrievalMode;
+  /** Full hits (empty when fetch is false). */
   hits: Hit[];
+  /** The final ranking, ids and scores only. */
+  ranked: RankedRef[];
   timings: StageTimings;
 }
 
@@ -41,8 +53,11 @@ const RESULT_COLUMNS = [
   'chunk_id', 'doc_id', 'ordinal', 'text', 'title', 'source', 'connector', 'heading_path', 'page',
   'char_start', 'char_end', 'tokens', 'acl', 'tenant', 'metadata', 'content_hash',
 ];
+/** Searches return only what ranking needs; full rows are fetched for the survivors (two-phase). */
+const CANDIDATE_COLUMNS = ['chunk_id', 'doc_id', 'acl', 'tenant'];
 
-type Candidate = { chunk: Hit['chunk']; score: number };
+type CandidateRef = { chunk_id: string; doc_id: string; acl: string[]; tenant: string; rowid: bigint };
+type Candidate = { ref: CandidateRef; score: number; id: string };
 
 /** Descending score, then chunk id: a total order, so equal inputs rank identically every time. */
 const byScoreThenId = (a: { score: number; id: string }, b: { score: number; id: string }) =>
@@ -132,26 +147,36 @@ export class Retriever {
     const fused = new Map<string, { c: Candidate; scores: Hit['scores']; score: number }>();
     const addList = (list: Candidate[], kind: 'bm25' | 'vector', weight: number) => {
       list.forEach((c, i) => {
-        const e = fused.get(c.chunk.chunk_id) ?? { c, scores: {}, score: 0 };
+        const e = fused.get(c.id) ?? { c, scores: {}, score: 0 };
         e.scores[kind] = c.score;
         e.scores[kind === 'bm25' ? 'bm25Rank' : 'vectorRank'] = i + 1;
         e.score += mode === 'hybrid' ? weight / (rrfK + i + 1) : c.score;
-        fused.set(c.chunk.chunk_id, e);
+        fused.set(c.id, e);
       });
     };
     addList(bm25, 'bm25', w.bm25);
     addList(vec, 'vector', w.vector);
-    let ranked = [...fused.values()]
-      .map((e) => ({ ...e, id: e.c.chunk.chunk_id }))
-      .sort(byScoreThenId);
+    let ranked = [...fused.values()].map((e) => ({ ...e, id: e.c.id })).sort(byScoreThenId);
     if (mode === 'hybrid') for (const e of ranked) e.scores.fused = e.score;
+    // Defence in depth: the pre-filter already excluded these; a candidate failing here is a bug.
+    for (const e of ranked) {
+      if (!isVisible(e.c.ref, opts.caller)) {
+        throw new StoreError(`ACL violation: chunk ${e.id} passed the pre-filter for a caller who may not see it`);
+      }
+    }
+    if (opts.groupByDoc) {
+      const seenDocs = new Set<string>();
+      ranked = ranked.filter((e) => !seenDocs.has(e.c.ref.doc_id) && seenDocs.add(e.c.ref.doc_id));
+    }
     timings.fuse_ms = performance.now() - tf;
 
+    let rows: Map<string, Hit['chunk']>;
     if (rerankId) {
       const tr = performance.now();
       const reranker = await loadReranker(rerankId);
       const head = ranked.slice(0, rerankTopN);
-      const scores = await reranker.score(query, head.map((e) => e.c.chunk.text));
+      rows = await this.fetchRows(head.map((e) => e.c.ref), opts.caller);
+      const scores = await reranker.score(query, head.map((e) => rows.get(e.id)!.text));
       head.forEach((e, i) => {
         e.scores.rerank = scores[i]!;
         e.score = scores[i]!;
@@ -160,23 +185,35 @@ export class Retriever {
       ranked = [...head, ...ranked.slice(rerankTopN)];
       timings.rerank_ms = performance.now() - tr;
     }
-
-    const hits: Hit[] = [];
-    const seenDocs = new Set<string>();
-    for (const e of ranked) {
-      if (hits.length >= k) break;
-      if (opts.groupByDoc) {
-        if (seenDocs.has(e.c.chunk.doc_id)) continue;
-        seenDocs.add(e.c.chunk.doc_id);
-      }
-      // Defence in depth: the pre-filter already excluded these; a hit failing here is a bug.
-      if (!isVisible(e.c.chunk, opts.caller)) {
-        throw new StoreError(`ACL violation: chunk ${e.c.chunk.chunk_id} passed the pre-filter for a caller who may not see it`);
-      }
-      hits.push({ rank: hits.length + 1, score: e.score, chunk: e.c.chunk, scores: e.scores });
+    const top = ranked.slice(0, k);
+    const refs = top.map((e) => ({ chunk_id: e.id, doc_id: e.c.ref.doc_id, score: e.score }));
+    if (opts.fetch === false) {
+      timings.total_ms = performance.now() - t0;
+      return { mode, hits: [], ranked: refs, timings };
     }
+    const tf2 = performance.now();
+    rows = await this.fetchRows(top.map((e) => e.c.ref), opts.caller);
+    timings.fetch_ms = performance.now() - tf2;
+    const hits: Hit[] = top.map((e, i) => ({ rank: i + 1, score: e.score, chunk: rows.get(e.id)!, scores: e.scores }));
     timings.total_ms = performance.now() - t0;
-    return { mode, hits, timings };
+    return { mode, hits, ranked: refs, timings };
+  }
+
+  /** Second phase: full rows of the chosen candidates, by row id, re-checked against the caller. */
+  private async fetchRows(refs: CandidateRef[], caller: Caller): Promise<Map<string, Hit['chunk']>> {
+    const out = new Map<string, Hit['chunk']>();
+    if (refs.length === 0) return out;
+    const rows = await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArray();
+    for (const r of rows) {
+      const chunk = plainRow<Hit['chunk']>(r);
+      out.set(chunk.chunk_id, chunk);
+    }
+    for (const ref of refs) {
+      const chunk = out.get(ref.chunk_id);
+      if (!chunk) throw new StoreError(`index "${this.manifest.name}" changed during the search (chunk ${ref.chunk_id} moved)`, 'retry the query');
+      if (!isVisible(chunk, caller)) throw new StoreError(`ACL violation: chunk ${ref.chunk_id} fetched for a caller who may not see it`);
+    }
+    return out;
   }
 
   private async bm25(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
@@ -185,7 +222,8 @@ export class Retriever {
       .query()
       .fullTextSearch(query, { columns: 'text' })
       .where(where)
-      .select(RESULT_COLUMNS)
+      .select(CANDIDATE_COLUMNS)
+      .withRowId()
       .limit(limit)
       .toArray();
     timings.bm25_ms = performance.now() - t;
@@ -198,7 +236,7 @@ export class Retriever {
     const [vec] = await embedder.embedQueries([query]);
     timings.embed_ms = performance.now() - te;
     const t = performance.now();
-    let q = this.table.vectorSearch(vec!).column('vector').distanceType('cosine').where(where).select(RESULT_COLUMNS).limit(limit);
+    let q = this.table.vectorSearch(vec!).column('vector').distanceType('cosine').where(where).select(CANDIDATE_COLUMNS).withRowId().limit(limit);
     if (this.manifest.ann) q = q.nprobes(this.config.retrieval.nprobes).refineFactor(this.config.retrieval.refineFactor);
     const rows = await q.toArray();
     timings.vector_ms = performance.now() - t;
@@ -208,11 +246,14 @@ export class Retriever {
 
 function toCandidates(rows: Record<string, unknown>[], score: (r: Record<string, unknown>) => number): Candidate[] {
   const list = rows.map((r) => {
-    const s = score(r);
-    const chunk = plainRow<ChunkRow>(r) as Hit['chunk'] & { _score?: number; _distance?: number };
-    delete chunk._score;
-    delete chunk._distance;
-    return { chunk, score: s, id: chunk.chunk_id };
+    const ref: CandidateRef = {
+      chunk_id: String(r.chunk_id),
+      doc_id: String(r.doc_id),
+      acl: Array.from((r.acl as { toArray(): string[] }).toArray()),
+      tenant: String(r.tenant),
+      rowid: r._rowid as bigint,
+    };
+    return { ref, score: score(r), id: ref.chunk_id };
   });
   // LanceDB returns equal scores in storage order; re-sort so ties break by chunk id.
   list.sort(byScoreThenId);

@@ -65,7 +65,7 @@ const detectPhone: Detector = (text) => {
     push(m.index, m[0], 0.75, 10, 11);
   }
   // European national format with trunk 0: 020 7946 0958, 030 1234567, 06 12 34 56 78
-  for (const m of matchAll(/(?<![\w.+\-/:])0\d{1,4}(?:[ /\-]\d{2,8}){1,4}(?![\w\-]|\.\d)/g, text)) {
+  for (const m of matchAll(/(?<![\w.+\-/:])0[1-9]\d{0,3}(?:[ /\-]\d{2,8}){1,4}(?![\w\-]|\.\d)/g, text)) {
     push(m.index, m[0], 0.6, 9, 12);
   }
   return out;

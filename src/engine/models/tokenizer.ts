@@ -25,7 +25,7 @@ interface PostProcessed {
 interface TokenizerInternals {
   _encode_text(text: string | null): string[] | null;
   post_processor: { post_process(a: string[], b: string[] | null, o: { add_special_tokens: boolean }): PostProcessed } | null;
-  model: { convert_tokens_to_ids(tokens: string[]): number[]; tokens_to_ids: Map<string, number> };
+  model: { convert_tokens_to_ids(tokens: string[]): number[]; tokens_to_ids: Map<string, number>; unk_token_id?: number };
   unk_token_id?: number;
   model_max_length?: number;
 }
@@ -56,8 +56,9 @@ export class ModelTokenizer {
     return this.internals.model.convert_tokens_to_ids(this.tokens(text));
   }
 
+  /** The vocabulary model's unknown token (Unigram's unk_id, WordPiece/BPE's unk_token), if any. */
   get unkTokenId(): number | undefined {
-    return this.internals.unk_token_id;
+    return this.internals.model.unk_token_id ?? this.internals.unk_token_id;
   }
 
   get modelMaxLength(): number | undefined {

@@ -1,0 +1,184 @@
+/**
+ * Hidden-content detectors: text a human reader does not see but a model does — zero-width
+ * characters splitting words, Unicode tag characters, HTML comments, CSS-hidden elements, and
+ * base64 blobs that decode to instructions. Hidden text is scored by what it says (the injection
+ * scorer), so a hidden navigation menu stays low while a hidden instruction is high.
+ */
+import type { RawMatch } from './raw-match.js';
+import { decodeTags } from './redact.js';
+import { maxInjectionScore } from './injection.js';
+
+export const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/;
+const LATIN = /[A-Za-z0-9\u00C0-\u024F]/;
+
+export interface StrippedText {
+  text: string;
+  /** map[i] = index in the original text of stripped character i; map[text.length] = original length. */
+  map: number[];
+}
+
+/** Remove zero-width, soft-hyphen and tag characters, keeping a map back to original offsets. */
+export function stripInvisible(original: string): StrippedText {
+  const chars: string[] = [];
+  const map: number[] = [];
+  for (let i = 0; i < original.length; ) {
+    const cp = original.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const invisible = (cp >= 0x200b && cp <= 0x200d) || cp === 0x2060 || cp === 0xfeff || cp === 0x00ad || (cp >= 0xe0000 && cp <= 0xe007f);
+    if (!invisible) {
+      for (let k = 0; k < width; k++) {
+        chars.push(original[i + k]);
+        map.push(i + k);
+      }
+    }
+    i += width;
+  }
+  map.push(original.length);
+  return { text: chars.join(''), map };
+}
+
+function detectZeroWidth(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
+  const hits: number[] = [];
+  for (let i = 1; i < text.length - 1; i++) {
+    if (!ZERO_WIDTH.test(text[i])) continue;
+    // Between letters of one word: joiners between emoji or in Persian/Indic scripts are legitimate.
+    let j = i;
+    while (j + 1 < text.length && ZERO_WIDTH.test(text[j + 1])) j++;
+    if (LATIN.test(text[i - 1]) && LATIN.test(text[j + 1] ?? '')) hits.push(i);
+    i = j;
+  }
+  const out: RawMatch[] = [];
+  for (const pos of hits) {
+    const last = out[out.length - 1];
+    if (last && pos - last.end < 60) {
+      last.end = pos + 1;
+      continue;
+    }
+    out.push({ ruleId: 'zero-width', start: pos, end: pos + 1, score: 0.6 });
+  }
+  for (const m of out) {
+    // Widen to whole words for a readable excerpt.
+    while (m.start > 0 && /[\w\u200B-\u200D\u2060\uFEFF]/.test(text[m.start - 1])) m.start--;
+    while (m.end < text.length && /[\w\u200B-\u200D\u2060\uFEFF]/.test(text[m.end])) m.end++;
+    const hidesInstruction = injectionSpans.some(([s, e]) => s < m.end && e > m.start);
+    if (hidesInstruction) {
+      m.score = 0.9;
+      m.severity = 'high';
+    }
+  }
+  return out;
+}
+
+function detectTags(text: string): RawMatch[] {
+  const out: RawMatch[] = [];
+  for (const m of text.matchAll(/[\u{E0000}-\u{E007F}]+/gu)) {
+    const start = m.index!;
+    const run = m[0];
+    // Subdivision flags (🏴 + tag letters + cancel tag) are the one legitimate use.
+    const isFlag = text.codePointAt(start - 2) === 0x1f3f4 && run.endsWith('\u{E007F}') && [...run].length <= 8;
+    if (isFlag) continue;
+    const decoded = decodeTags(run);
+    if (decoded.replace(/\s/g, '').length < 2) continue;
+    const inj = maxInjectionScore(decoded, { dampen: false });
+    out.push({
+      ruleId: 'unicode-tags',
+      start,
+      end: start + run.length,
+      score: inj >= 0.5 ? 0.95 : 0.8,
+      severity: inj >= 0.5 ? 'critical' : 'high',
+      display: `⟦tags:"${decoded}"⟧`,
+    });
+  }
+  return out;
+}
+
+function hiddenScore(inner: string): { score: number; severity: RawMatch['severity'] } | undefined {
+  const visible = inner.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!visible) return undefined;
+  const inj = maxInjectionScore(visible);
+  if (inj >= 0.5) return { score: Math.min(1, Math.max(0.75, inj + 0.1)), severity: inj + 0.1 >= 0.85 ? 'critical' : 'high' };
+  return { score: 0.35, severity: 'low' };
+}
+
+function detectHtmlComments(text: string): RawMatch[] {
+  const out: RawMatch[] = [];
+  for (const m of text.matchAll(/<!--([\s\S]*?)-->/g)) {
+    const verdict = hiddenScore(m[1]);
+    // An ordinary comment (TODO, lint pragma) is not a finding at all.
+    if (!verdict || verdict.severity === 'low') continue;
+    out.push({ ruleId: 'html-comment', start: m.index!, end: m.index! + m[0].length, ...verdict });
+  }
+  return out;
+}
+
+const HIDING_STYLE =
+  /display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$|!)|(?:^|;)\s*color\s*:\s*(?:white|#fff(?:fff)?|rgb\(\s*255\s*,\s*255\s*,\s*255\s*\))\s*(?:;|$|!)/i;
+const DARK_BACKGROUND = /background(?:-color)?\s*:\s*(?!white|#fff(?:fff)?\b|rgb\(\s*255)[^;]+/i;
+
+function isHiddenElement(attrs: string): boolean {
+  if (/\shidden(?:\s|=|$)/i.test(` ${attrs}`)) return true;
+  if (/\bcolor\s*=\s*["']?(?:white|#fff(?:fff)?)\b/i.test(attrs)) return true;
+  const style = /\bstyle\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(attrs);
+  if (!style) return false;
+  const css = style[1] ?? style[2] ?? '';
+  if (!HIDING_STYLE.test(css)) return false;
+  // White text is only invisible on a white (or unspecified, i.e. default white) background.
+  const onlyWhite = !/display|visibility|font-size|opacity/i.test(css.replace(/background[^;]*/gi, ''));
+  return !(onlyWhite && DARK_BACKGROUND.test(css));
+}
+
+function detectHiddenCss(text: string): RawMatch[] {
+  const out: RawMatch[] = [];
+  for (const m of text.matchAll(/<(span|div|p|font|a|td|section|small|label|li|ul|article|aside)\b([^>]*)>([\s\S]*?)<\/\1\s*>/gi)) {
+    if (!isHiddenElement(m[2])) continue;
+    const verdict = hiddenScore(m[3]);
+    if (!verdict) continue;
+    out.push({ ruleId: 'hidden-css', start: m.index!, end: m.index! + m[0].length, ...verdict });
+  }
+  return out;
+}
+
+function decodeBase64Text(blob: string): string | undefined {
+  const normalized = blob.replace(/-/g, '+').replace(/_/g, '/');
+  let decoded: string;
+  try {
+    decoded = Buffer.from(normalized, 'base64').toString('utf8');
+  } catch {
+    return undefined;
+  }
+  if (decoded.length < 12) return undefined;
+  const printable = decoded.match(/[\x20-\x7E\n\r\t\u00A0-\u024F]/g)?.length ?? 0;
+  if (printable / decoded.length < 0.95) return undefined;
+  if ((decoded.match(/ /g)?.length ?? 0) < 3) return undefined; // prose, not a serialized id
+  return decoded;
+}
+
+function detectBase64(text: string): RawMatch[] {
+  const out: RawMatch[] = [];
+  for (const m of text.matchAll(/(?<![A-Za-z0-9+/=_.-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/=_-])/g)) {
+    const decoded = decodeBase64Text(m[0]);
+    if (!decoded) continue;
+    const inj = maxInjectionScore(decoded, { dampen: false });
+    if (inj < 0.5) continue;
+    out.push({
+      ruleId: 'base64-instruction',
+      start: m.index!,
+      end: m.index! + m[0].length,
+      score: Math.min(1, Math.max(0.75, inj)),
+      severity: inj >= 0.85 ? 'critical' : 'high',
+      display: `base64→"${decoded.length > 80 ? decoded.slice(0, 79) + '…' : decoded}"`,
+    });
+  }
+  return out;
+}
+
+/** All hidden-content matches; `injectionSpans` are injection findings already located in `text`. */
+export function detectHidden(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
+  return [
+    ...detectZeroWidth(text, injectionSpans),
+    ...detectTags(text),
+    ...detectHtmlComments(text),
+    ...detectHiddenCss(text),
+    ...detectBase64(text),
+  ];
+}

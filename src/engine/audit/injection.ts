@@ -1,0 +1,293 @@
+/**
+ * Prompt-injection signals. Each pattern yields a signal with a base score; boosts come from
+ * model-directed cues, a follow-on imperative, and other signals nearby; context that *talks about*
+ * injection (quotes, code, "for example", "attackers", a question) dampens the score, so a security
+ * article quoting "ignore previous instructions" stays low while the bare instruction scores high.
+ */
+import type { RawMatch } from './raw-match.js';
+
+const VERBS =
+  'escalate|issue|approve|reject|reply|respond|answer|say|tell|recommend|rate|rank|score|send|include|ignore|disregard|forget|reveal|print|output|list|call|delete|grant|transfer|refund|translate|summari[sz]e|mention|link|praise|describe|write|add|insert|use|visit|click|download|execute|run|comply|obey|follow|never|always|do\\s+not|don\'t|stop|state|claim|classify|mark|label|forward|post|upload|copy|give|show|display|provide|return|act|pretend';
+
+const MODEL_CUE = /\b(?:AI|A\.I\.|LLMs?|language\s+models?|assistants?|chatbots?|GPT|ChatGPT|Claude|Gemini|Copilot|models?|agents?|system\s+prompt)\b/i;
+const FOLLOW_ON = new RegExp(`^[\\s,;:—–-]*(?:and\\s+(?:then\\s+)?|then\\s+|instead\\s*,?\\s*|\\.\\s*|!\\s*)(?:only\\s+)?(?:${VERBS})\\b`, 'i');
+const DIRECTIVE = new RegExp(
+  `\\b(?:you|the\\s+assistant|the\\s+model|the\\s+AI|assistant)\\b[^.\\n]{0,40}\\b(?:must|should|will|shall|always|never|are\\s+(?:an?|now|to))\\b|^\\s*(?:please\\s+)?(?:${VERBS})\\b`,
+  'i',
+);
+const AUTHORITY = /\b(?:authori[sz]ed|admin(?:istrator)?|developer|official|mandatory|required\s+by|from\s+the\s+(?:owner|admin|developer))\b/i;
+
+const DISCUSSION_CUES =
+  /\b(?:for\s+example|e\.g\.|such\s+as|like\s+this|things\s+like|inputs\s+like|phrases\s+like|strings\s+like|attackers?|adversar\w*|malicious|injection|jailbreaks?|red[- ]team\w*|payloads?|researchers?|technique|known\s+as|classic|mitigat\w*|defen[cs]\w*|detect\w*|classifier|dataset|labell?ed|OWASP|LLM01|vulnerab\w*|exploit\w*|we\s+evaluate|section\s+\d|format|syntax)\b/gi;
+
+interface Signal {
+  ruleId: string;
+  start: number;
+  end: number;
+  base: number;
+  /** Whether the generic model-cue and follow-on boosts apply (some patterns score these themselves). */
+  boostable: boolean;
+}
+
+function* matchAll(re: RegExp, text: string): Generator<RegExpExecArray> {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    yield m;
+    if (m[0].length === 0) re.lastIndex++;
+  }
+}
+
+// ---------- patterns ----------
+
+const OVERRIDE_VERB = "ignore|disregard|forget|override|bypass|skip|discard|abandon|neglect|pay\\s+no\\s+attention\\s+to|do\\s+not\\s+(?:follow|obey)|don'?t\\s+(?:follow|obey)|stop\\s+(?:following|obeying)|no\\s+longer\\s+(?:follow|obey)";
+const FILLER = '(?:(?:all|any|every|each|the|your|my|these|those|of|and)\\s+){0,3}';
+const ADJ = '(?:previous|prior|preceding|above|earlier|former|foregoing|original|initial|old|existing|system|default|safety|current|given|pre-?set|developer|hidden)';
+const STRONG_NOUN = '(?:instructions?|directives?|system\\s+prompts?|prompts?|programming|training|system\\s+messages?)';
+const WEAK_NOUN = '(?:directions?|rules|guidelines|guidance|commands?|context|polic(?:y|ies)|constraints|restrictions|orders|messages|filters|safeguards)';
+const OVERRIDE = new RegExp(`\\b(${OVERRIDE_VERB})\\s+(${FILLER})((?:${ADJ}\\s+){0,2})(?:(${STRONG_NOUN})|(${WEAK_NOUN}))\\b`, 'gi');
+const IGNORE_EVERYTHING = /\b(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:above|before|prior|previously|you\s+(?:were|have\s+been)\s+told)\b/gi;
+const NO_LONGER_APPLY = /\b(?:previous|prior|above|earlier|original|old|all)\s+(?:instructions|rules|directions|guidelines|restrictions)\s+(?:no\s+longer\s+apply|(?:are|is)\s+(?:now\s+)?(?:void|cancell?ed|obsolete|revoked|lifted|null))\b/gi;
+const MULTILINGUAL = /\b(?:ignor(?:a|iere|ieren|ez|er)|olvida|oublie[zr]?|vergiss|negeer|ignoruj)\s+(?:\S+\s+){0,3}?(?:instrucciones|instructions|anweisungen|instruktionen|consignes|indicaciones|instructies|instrukcje)\b/gi;
+
+const ROLE_PATTERNS: Array<[RegExp, number]> = [
+  [/\byou\s+are\s+now\s+(?:(?:a|an|the|in|my|called|named)\s+)?(?:[\w-]+\s+){0,2}?(?:AI|assistant|model|bot|chatbot|DAN|persona|character|jailbroken|unrestricted|unfiltered|uncensored|evil|free|mode|liberated|no\s+longer)\b/gi, 0.7],
+  [/\byou\s+are\s+(?:an?\s+)?(?:unfiltered|unrestricted|uncensored|jailbroken|evil|amoral)\b/gi, 0.6],
+  [/\byou\s+(?:are|will\s+be)\s+no\s+longer\s+(?:bound|restricted|limited|an?\s+(?:AI|assistant)|required)\b/gi, 0.7],
+  [/\b(?:act|behave|respond)\s+as\s+(?:if\s+you\s+(?:are|were)\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken|uncensored|different|evil|DAN)\b/gi, 0.65],
+  [/\b(?:enter|enable|activate|switch\s+to)\s+(?:developer|god|jailbreak|DAN|debug|admin)\s+mode\b/gi, 0.65],
+  [/\bfrom\s+now\s+on\s*,?\s+(?:you|your)\b/gi, 0.45],
+  [/(?:^|\n)[ \t]*(?:new|updated|real|actual|revised)\s+(?:instructions|task|directives?|rules)\s*:/gi, 0.45],
+  [/\byour\s+(?:new|real|actual|true|updated)\s+(?:task|instructions|job|goal|purpose|role|directive)s?\s+(?:is|are)\b/gi, 0.5],
+];
+const SYSTEM_LINE = /(?:^|\n|>)[ \t]*((?:system|assistant|developer|admin)(?:\s+(?:override|message|prompt|note|update))?)\s*:[ \t]*([^\n]*)/gi;
+
+const TEMPLATE_TOKEN = /<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id)\|>|\[\/?INST\]|<<\/?SYS>>|(?:^|\n)#{2,3}[ \t]*(?:System|Instruction|Response)[ \t]*:?[ \t]*(?=\n|$)/gi;
+const TEMPLATE_MENTION_AFTER = /^\s*(?:and|or|,|\)|tags?|tokens?|blocks?|markers?|delimiters?|\/)/i;
+const TEMPLATE_MENTION_BEFORE = /\b(?:use|uses|using|the|with|an?|like)\s*$/i;
+
+const PROMPT_LEAK = /\b(?:reveal|print|output|show|repeat|display|disclose|leak|dump|recite|write\s+out|give\s+me|tell\s+me|send\s+me|share)\s+(?:(?:me|us|all|any|back|out)\s+)?(?:your|the)\s+(?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system)\s+){0,2}(?:system\s+prompt|prompt|instructions|system\s+message|pre-?prompt|rules|configuration)\b/gi;
+
+const URL = /https?:\/\/(?:[^\s)"'<>{}[\]]|\{[^}\s]{0,40}\}|\[[^\]\s]{0,40}\]|<[^>\n]{0,60}>)+/gi;
+const EXFIL_VERB = /\b(?:send|post|forward|upload|transmit|submit|exfiltrate|append|include|attach|visit|open|navigate\s+to|go\s+to|fetch|load|request|call|copy|leak|e-?mail)\b/i;
+const EXFIL_DATA = /\b(?:conversation|chat\s+(?:history|log)|messages|history|user\s+data|personal\s+data|credentials?|passwords?|api\s+keys?|keys|tokens?|session|cookies?|secrets?|system\s+prompt|the\s+above|context|e-?mail\s+address(?:es)?|summary|clipboard|contents?)\b/i;
+const URL_PLACEHOLDER = /\{[^}]*\}|\[[A-Z_]{2,}\]|\$[A-Z_]{2,}|<[^>]+>|%s|\{\{/;
+
+const MD_IMAGE = /!\[[^\]\n]{0,200}\]\(\s*<?(https?:\/\/[^\s)]+)/gi;
+const EXFIL_PARAM = /(?:^|[?&])(?:q|d|data|secret|token|key|k|conv|conversation|history|prompt|exfil|leak|chat|msg|message|content|info|payload)=[^&]*[A-Za-z]/i;
+
+const VOCATIVES: RegExp[] = [
+  /\b(?:dear|hey|hi|hello|attention|note\s+(?:to|for)|message\s+(?:to|for)|instructions?\s+for|reminder\s+(?:to|for))\s+(?:the\s+|all\s+|any\s+)?(?:AI(?:\s+(?:assistant|agent|model|system|bot)s?)?|A\.I\.|LLMs?|language\s+models?|chatbots?|GPT|ChatGPT|Claude|Gemini|Copilot|assistants?)\b/gi,
+  /(?:^|\n|>)[ \t]*(?:(?:the\s+)?AI(?:\s+(?:assistant|agent|model)s?)?|LLMs?|assistants?|chatbots?|Claude|ChatGPT|Gemini|Copilot)\s*[,:]/gi,
+  /\bif\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:AI|LLM|language\s+model|AI\s+(?:model|assistant|agent)|chatbot|bot|assistant|GPT)\b/gi,
+  /\b(?:AI|LLMs?|language\s+models?|AI\s+(?:assistant|agent|model)s?|assistants?|agents?|chatbots?|bots?)\s+(?:reading|processing|summari[sz]ing|parsing|seeing|analy[sz]ing|reviewing|indexing)\s+this\b/gi,
+];
+const VOCATIVE_DIRECTIVE = new RegExp(
+  `(?:^|[,:;.!]\\s*|\\band\\s+|\\bplease\\s+|\\bthen\\s+)(?:${VERBS})\\b|\\byou\\s+(?:must|should|will|need\\s+to|have\\s+to|are\\s+(?:required|instructed))\\b`,
+  'i',
+);
+
+// ---------- signal collection ----------
+
+function collectSignals(text: string): Signal[] {
+  const out: Signal[] = [];
+  const add = (ruleId: string, start: number, end: number, base: number, boostable = true) =>
+    out.push({ ruleId, start, end, base, boostable });
+
+  for (const m of matchAll(OVERRIDE, text)) {
+    const strong = m[4] !== undefined;
+    const hasAdj = m[3].trim().length > 0;
+    let base = strong ? (hasAdj ? 0.8 : 0.5) : hasAdj ? 0.45 : 0.3;
+    if (/\byour\b/i.test(m[2])) base += 0.1;
+    add('ignore-instructions', m.index, m.index + m[0].length, base);
+  }
+  for (const m of matchAll(IGNORE_EVERYTHING, text)) add('ignore-instructions', m.index, m.index + m[0].length, 0.7);
+  for (const m of matchAll(NO_LONGER_APPLY, text)) add('ignore-instructions', m.index, m.index + m[0].length, 0.7);
+  for (const m of matchAll(MULTILINGUAL, text)) add('ignore-instructions', m.index, m.index + m[0].length, 0.8);
+
+  for (const [re, base] of ROLE_PATTERNS) {
+    for (const m of matchAll(re, text)) {
+      const lead = m[0].length - m[0].trimStart().length;
+      add('role-override', m.index + lead, m.index + m[0].length, base);
+    }
+  }
+  for (const m of matchAll(SYSTEM_LINE, text)) {
+    const rest = m[2];
+    const start = m.index + m[0].indexOf(m[1]);
+    const directive = DIRECTIVE.test(rest) || new RegExp(OVERRIDE.source, 'i').test(rest);
+    add('role-override', start, m.index + m[0].length, directive ? 0.65 : 0.3, false);
+  }
+
+  for (const m of matchAll(TEMPLATE_TOKEN, text)) {
+    const lead = m[0].length - m[0].trimStart().length;
+    const start = m.index + lead;
+    const end = m.index + m[0].length;
+    let following = text.slice(end, end + 200);
+    const nextToken = following.search(/<\||\[\/?INST\]|<<\/?SYS>>/);
+    if (nextToken >= 0) following = following.slice(0, nextToken);
+    const body = following.replace(/^\s*(?:system|user|assistant)?\s*\n?/i, '');
+    let base = 0.45;
+    if (DIRECTIVE.test(body) || new RegExp(OVERRIDE.source, 'i').test(body)) base += 0.25;
+    if (TEMPLATE_MENTION_AFTER.test(text.slice(end, end + 12)) || TEMPLATE_MENTION_BEFORE.test(text.slice(Math.max(0, start - 12), start))) {
+      base *= 0.5;
+    }
+    add('chat-template', start, end, base, false);
+  }
+
+  for (const m of matchAll(PROMPT_LEAK, text)) {
+    const after = text.slice(m.index + m[0].length, m.index + m[0].length + 20);
+    add('prompt-leak', m.index, m.index + m[0].length, /^\s*verbatim/i.test(after) ? 0.6 : 0.5);
+  }
+
+  for (const m of matchAll(URL, text)) {
+    const url = m[0];
+    const paraStart = Math.max(text.lastIndexOf('\n\n', m.index), m.index - 150, 0);
+    const before = text.slice(paraStart, m.index);
+    const afterEnd = text.indexOf('\n\n', m.index + url.length);
+    const after = text.slice(m.index + url.length, Math.min(afterEnd < 0 ? text.length : afterEnd, m.index + url.length + 80));
+    const verb = EXFIL_VERB.exec(before) ?? EXFIL_VERB.exec(after);
+    if (!verb) continue;
+    const data = EXFIL_DATA.test(before) || EXFIL_DATA.test(after) || EXFIL_DATA.test(decodeURIComponentSafe(url));
+    const placeholder = URL_PLACEHOLDER.test(url);
+    if (!data && !placeholder) continue;
+    let base = data ? 0.55 : 0.5;
+    if (data && placeholder) base += 0.25;
+    const verbIdx = EXFIL_VERB.exec(before);
+    const start = verbIdx ? paraStart + verbIdx.index : m.index;
+    add('exfiltration', start, m.index + url.length, base);
+  }
+
+  for (const m of matchAll(MD_IMAGE, text)) {
+    const url = m[1];
+    const q = url.indexOf('?');
+    if (q < 0) continue;
+    const query = url.slice(q);
+    if (URL_PLACEHOLDER.test(query)) add('markdown-image-exfil', m.index, m.index + m[0].length + 1, 0.8, false);
+    else if (EXFIL_PARAM.test(query)) add('markdown-image-exfil', m.index, m.index + m[0].length + 1, 0.35, false);
+  }
+
+  for (const re of VOCATIVES) {
+    for (const m of matchAll(re, text)) {
+      const lead = m[0].length - m[0].replace(/^[\n>]/, '').trimStart().length;
+      const start = m.index + lead;
+      const vocEnd = m.index + m[0].length;
+      const paraEnd = text.indexOf('\n\n', vocEnd);
+      const following = text.slice(vocEnd, Math.min(paraEnd < 0 ? text.length : paraEnd, vocEnd + 200));
+      const d = VOCATIVE_DIRECTIVE.exec(following);
+      let base = 0.3;
+      let end = vocEnd;
+      if (d) {
+        base = 0.65;
+        const sentenceEnd = following.slice(d.index + d[0].length).search(/[.!?\n]/);
+        end = vocEnd + d.index + d[0].length + (sentenceEnd < 0 ? following.length - d.index - d[0].length : sentenceEnd);
+        if (AUTHORITY.test(text.slice(vocEnd, vocEnd + 300))) base += 0.1;
+      }
+      add('agent-directive', start, end, base, false);
+    }
+  }
+  return out;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// ---------- context ----------
+
+/** Inside a fenced code block, inline code, or a quotation on the same line. */
+export function inQuoteOrCode(text: string, start: number, end: number): boolean {
+  const fences = text.slice(0, start).match(/^[ \t]*(?:```|~~~)/gm)?.length ?? 0;
+  if (fences % 2 === 1) return true;
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEndIdx = text.indexOf('\n', end);
+  const before = text.slice(lineStart, start);
+  const after = text.slice(end, lineEndIdx < 0 ? text.length : lineEndIdx);
+  if ((before.match(/`/g)?.length ?? 0) % 2 === 1 && after.includes('`')) return true;
+  if ((before.match(/"/g)?.length ?? 0) % 2 === 1 && after.includes('"')) return true;
+  if (before.lastIndexOf('“') > before.lastIndexOf('”') && after.includes('”')) return true;
+  // Single quotes double as apostrophes: an opening quote follows a space, a closing one precedes one.
+  let open = false;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] !== "'") continue;
+    const prev = i === 0 ? ' ' : before[i - 1];
+    const next = i + 1 < before.length ? before[i + 1] : text[start] ?? ' ';
+    if (/[\s(\[:]/.test(prev) && /\S/.test(next)) open = true;
+    else if (/\S/.test(prev) && /[\s.,;:!?)]/.test(next)) open = false;
+  }
+  return open && /'(?=[\s.,;:!?)]|$)/.test(after);
+}
+
+function discussionCueCount(text: string, start: number, end: number): number {
+  // Cue words inside URLs (https://attacker-site.io) are names, not documentation tone.
+  const window = text.slice(Math.max(0, start - 250), Math.min(text.length, end + 250)).replace(/https?:\/\/\S+/g, ' ');
+  const seen = new Set<string>();
+  for (const m of window.matchAll(DISCUSSION_CUES)) seen.add(m[0].toLowerCase().replace(/\s+/g, ' '));
+  return seen.size;
+}
+
+function isQuestion(text: string, end: number): boolean {
+  const rest = text.slice(end, end + 300);
+  const stop = rest.search(/[.!?\n]/);
+  return stop >= 0 && rest[stop] === '?';
+}
+
+export interface InjectionOptions {
+  /** Lower scores for text that talks about injection (quotes, code, documentation cues). Default true. */
+  dampen?: boolean;
+}
+
+/** Injection signals in `text`, scored 0–1 (unfiltered: the caller applies its threshold). */
+export function detectInjection(text: string, opts: InjectionOptions = {}): RawMatch[] {
+  const dampen = opts.dampen ?? true;
+  const signals = collectSignals(text);
+  const scored: RawMatch[] = signals.map((s) => {
+    let score = s.base;
+    if (s.boostable) {
+      const window = text.slice(Math.max(0, s.start - 150), Math.min(text.length, s.end + 150));
+      if (MODEL_CUE.test(window)) score += 0.15;
+      if (FOLLOW_ON.test(text.slice(s.end, s.end + 80))) score += 0.15;
+    }
+    const neighbour = signals.some(
+      (o) => o !== s && o.base >= 0.4 && !(o.start < s.end && s.start < o.end) && o.start < s.end + 300 && o.end > s.start - 300,
+    );
+    if (neighbour) score += 0.1;
+    if (dampen) {
+      if (inQuoteOrCode(text, s.start, s.end)) score *= 0.4;
+      score *= Math.pow(0.55, Math.min(3, discussionCueCount(text, s.start, s.end)));
+      if (isQuestion(text, s.end)) score *= 0.7;
+    }
+    return { ruleId: s.ruleId, start: s.start, end: s.end, score: Math.max(0, Math.min(1, score)) };
+  });
+  return mergeNearby(scored, 200);
+}
+
+/** One finding per rule per neighbourhood: ChatML's <|im_start|> … <|im_end|> is one event. */
+function mergeNearby(matches: RawMatch[], gap: number): RawMatch[] {
+  const byRule = new Map<string, RawMatch[]>();
+  for (const m of matches) byRule.set(m.ruleId, [...(byRule.get(m.ruleId) ?? []), m]);
+  const out: RawMatch[] = [];
+  for (const list of byRule.values()) {
+    list.sort((a, b) => a.start - b.start);
+    let cur: RawMatch | undefined;
+    for (const m of list) {
+      if (cur && m.start <= cur.end + gap) {
+        cur.end = Math.max(cur.end, m.end);
+        cur.score = Math.max(cur.score, m.score);
+      } else {
+        if (cur) out.push(cur);
+        cur = { ...m };
+      }
+    }
+    if (cur) out.push(cur);
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** Highest injection score in a piece of decoded or hidden text (0 when nothing fires). */
+export function maxInjectionScore(text: string, opts: InjectionOptions = {}): number {
+  return detectInjection(text, opts).reduce((max, m) => Math.max(max, m.score), 0);
+}

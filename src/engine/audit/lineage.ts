@@ -1,0 +1,365 @@
+/**
+ * Lineage: what is in the store and where it came from. Built from the `documents` table, the
+ * `chunks` table, each index manifest and each index table, so every answer points at a row that
+ * can be checked by hand.
+ */
+import { UsageError } from '../errors.js';
+import type { IndexManifest } from '../indexer.js';
+import { sourceOrigin } from '../ingest.js';
+import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store.js';
+
+export interface IndexLineage {
+  name: string;
+  table: string;
+  model: IndexManifest['model'];
+  chunker: IndexManifest['chunker'];
+  ann: IndexManifest['ann'];
+  rows: number;
+  /** Version recorded in the manifest when the index was last built. */
+  manifestTableVersion: number;
+  /** Version of the table now: differs when something wrote to it after the build (ingest prune, or tampering). */
+  currentTableVersion: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type IndexState = 'current' | 'stale' | 'partial' | 'missing';
+
+export interface DocumentIndexState {
+  index: string;
+  rows: number;
+  /** Latest `indexed_at` among the document's rows, null when none is indexed. */
+  indexedAt: string | null;
+  /** current: every chunk indexed as stored; stale: some rows differ from the chunks table; partial: some chunks not indexed. */
+  state: IndexState;
+}
+
+export interface DocumentLineage {
+  doc_id: string;
+  source: string;
+  origin: string;
+  connector: string;
+  title: string;
+  content_hash: string;
+  record_hash: string;
+  ingested_at: string;
+  mtime: number;
+  acl: string[];
+  tenant: string;
+  deleted: boolean;
+  chunks: number;
+  indexes: DocumentIndexState[];
+}
+
+export interface SourceLineage {
+  /** The file (or folder of records) documents came from. */
+  origin: string;
+  connectors: string[];
+  documents: number;
+  deleted: number;
+  chunks: number;
+  lastIngestedAt: string;
+}
+
+export interface PrincipalTotals {
+  key: string;
+  documents: number;
+  chunks: number;
+}
+
+export type ChangeKind = 'added' | 'changed' | 'deleted';
+
+export interface DocumentChange {
+  doc_id: string;
+  source: string;
+  change: ChangeKind;
+  ingested_at: string;
+  /** What changed when known: content, record (acl/tenant/title/metadata/chunker). */
+  detail?: string;
+}
+
+export interface ChangesSince {
+  since: string;
+  /** Documents-table version the comparison starts from (null: compared by ingested_at). */
+  baseVersion: number | null;
+  currentVersion: number | null;
+  method: 'version' | 'ingested_at';
+  changes: DocumentChange[];
+}
+
+export interface LineageReport {
+  store: string;
+  generatedAt: string;
+  documentsTableVersion: number | null;
+  chunksTableVersion: number | null;
+  indexes: IndexLineage[];
+  sources: SourceLineage[];
+  documents: DocumentLineage[];
+  totals: {
+    documents: number;
+    deleted: number;
+    chunks: number;
+    byPrincipal: PrincipalTotals[];
+    byTenant: PrincipalTotals[];
+  };
+  since?: ChangesSince;
+}
+
+export interface LineageOptions {
+  /** Index names to describe; default all. */
+  indexes?: string[];
+  /** A documents-table version number, or a date (ISO 8601 or anything Date.parse reads). */
+  since?: string;
+  /** Include tombstoned documents in the per-document list (always counted in totals). */
+  includeDeleted?: boolean;
+}
+
+type DocMeta = {
+  doc_id: string;
+  source: string;
+  connector: string;
+  title: string;
+  content_hash: string;
+  record_hash: string;
+  mtime: number;
+  ingested_at: string;
+  acl: string[];
+  tenant: string;
+  deleted: boolean;
+};
+
+const DOC_COLUMNS = ['doc_id', 'source', 'connector', 'title', 'content_hash', 'record_hash', 'mtime', 'ingested_at', 'acl', 'tenant', 'deleted'];
+
+/** The manifests of the named indexes (all when none named); an unknown name is a usage error. */
+export async function selectIndexes(store: Store, names?: string[]): Promise<IndexManifest[]> {
+  const all = await store.readManifests<IndexManifest>();
+  if (!names || names.length === 0) return all;
+  return names.map((n) => {
+    const m = all.find((x) => x.name === n);
+    if (!m) {
+      throw new UsageError(
+        `no index named "${n}"`,
+        all.length ? `use --index with one of: ${all.map((x) => x.name).join(', ')}` : 'run `rag index` first',
+      );
+    }
+    return m;
+  });
+}
+
+export async function buildLineage(store: Store, opts: LineageOptions = {}): Promise<LineageReport> {
+  const docs = await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS);
+  const chunks = await store.readAll<{ chunk_id: string; doc_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'doc_id', 'row_hash']);
+  const manifests = await selectIndexes(store, opts.indexes);
+
+  const chunkHashById = new Map(chunks.map((c) => [c.chunk_id, c.row_hash]));
+  const chunksByDoc = countBy(chunks, (c) => c.doc_id);
+
+  const indexes: IndexLineage[] = [];
+  const perIndexDocState = new Map<string, Map<string, DocumentIndexState>>();
+  for (const m of manifests) {
+    indexes.push({
+      name: m.name,
+      table: m.table,
+      model: m.model,
+      chunker: m.chunker,
+      ann: m.ann,
+      rows: m.rows,
+      manifestTableVersion: m.tableVersion,
+      currentTableVersion: await store.version(m.table),
+      createdAt: m.createdAt,
+      updatedAt: m.updatedAt,
+    });
+    const rows = await store.readAll<{ chunk_id: string; doc_id: string; row_hash: string; indexed_at: string }>(m.table, [
+      'chunk_id',
+      'doc_id',
+      'row_hash',
+      'indexed_at',
+    ]);
+    const states = new Map<string, DocumentIndexState>();
+    const staleDocs = new Set<string>();
+    for (const r of rows) {
+      const s = states.get(r.doc_id) ?? { index: m.name, rows: 0, indexedAt: null, state: 'current' as IndexState };
+      s.rows++;
+      if (!s.indexedAt || r.indexed_at > s.indexedAt) s.indexedAt = r.indexed_at;
+      states.set(r.doc_id, s);
+      if (chunkHashById.get(r.chunk_id) !== r.row_hash) staleDocs.add(r.doc_id);
+    }
+    for (const [docId, s] of states) {
+      if (staleDocs.has(docId)) s.state = 'stale';
+      else if (s.rows < (chunksByDoc.get(docId) ?? 0)) s.state = 'partial';
+    }
+    perIndexDocState.set(m.name, states);
+  }
+
+  const documents: DocumentLineage[] = docs
+    .map((d) => ({
+      doc_id: d.doc_id,
+      source: d.source,
+      origin: sourceOrigin(d.source),
+      connector: d.connector,
+      title: d.title,
+      content_hash: d.content_hash,
+      record_hash: d.record_hash,
+      ingested_at: d.ingested_at,
+      mtime: d.mtime,
+      acl: [...d.acl].sort(),
+      tenant: d.tenant,
+      deleted: d.deleted,
+      chunks: chunksByDoc.get(d.doc_id) ?? 0,
+      indexes: manifests.map(
+        (m) =>
+          perIndexDocState.get(m.name)!.get(d.doc_id) ??
+          ({ index: m.name, rows: 0, indexedAt: null, state: d.deleted || !chunksByDoc.get(d.doc_id) ? 'current' : 'missing' } satisfies DocumentIndexState),
+      ),
+    }))
+    .sort((a, b) => cmp(a.source, b.source) || cmp(a.doc_id, b.doc_id));
+
+  const sources = new Map<string, SourceLineage>();
+  for (const d of documents) {
+    const s = sources.get(d.origin) ?? { origin: d.origin, connectors: [], documents: 0, deleted: 0, chunks: 0, lastIngestedAt: '' };
+    if (!s.connectors.includes(d.connector)) s.connectors.push(d.connector);
+    if (d.deleted) s.deleted++;
+    else s.documents++;
+    s.chunks += d.chunks;
+    if (d.ingested_at > s.lastIngestedAt) s.lastIngestedAt = d.ingested_at;
+    sources.set(d.origin, s);
+  }
+
+  const live = documents.filter((d) => !d.deleted);
+  const byPrincipal = new Map<string, PrincipalTotals>();
+  const byTenant = new Map<string, PrincipalTotals>();
+  for (const d of live) {
+    for (const p of d.acl) bump(byPrincipal, p, d.chunks);
+    bump(byTenant, d.tenant, d.chunks);
+  }
+
+  const report: LineageReport = {
+    store: store.uri,
+    generatedAt: new Date().toISOString(),
+    documentsTableVersion: await store.version(DOCUMENTS),
+    chunksTableVersion: await store.version(CHUNKS),
+    indexes,
+    sources: [...sources.values()].sort((a, b) => cmp(a.origin, b.origin)),
+    documents: opts.includeDeleted ? documents : live,
+    totals: {
+      documents: live.length,
+      deleted: documents.length - live.length,
+      chunks: chunks.length,
+      byPrincipal: [...byPrincipal.values()].sort((a, b) => cmp(a.key, b.key)),
+      byTenant: [...byTenant.values()].sort((a, b) => cmp(a.key, b.key)),
+    },
+  };
+  if (opts.since !== undefined) report.since = await changesSince(store, opts.since, docs);
+  return report;
+}
+
+/** Parses `--since`: a non-negative integer is a table version, anything else must be a date. */
+export function parseSince(since: string): { version: number } | { date: Date } {
+  const s = since.trim();
+  if (/^\d+$/.test(s)) return { version: Number(s) };
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) {
+    throw new UsageError(`--since "${since}" is neither a table version nor a date`, 'pass a version number (see `rag audit lineage --json` documentsTableVersion) or a date such as 2024-05-01');
+  }
+  return { date: new Date(t) };
+}
+
+/**
+ * Documents added, changed or deleted since a version of the `documents` table (or the last version
+ * committed at or before a date). Old rows are read with a LanceDB time-travel checkout on a
+ * separate handle, so the store's own handle keeps reading the latest version.
+ */
+export async function changesSince(store: Store, since: string, current?: DocMeta[]): Promise<ChangesSince> {
+  const parsed = parseSince(since);
+  const now = current ?? (await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS));
+  const names = await store.tableNames();
+  if (!names.includes(DOCUMENTS)) return { since, baseVersion: null, currentVersion: null, method: 'version', changes: [] };
+  const table = await store.conn.openTable(DOCUMENTS);
+  try {
+    const currentVersion = await table.version();
+    const versions = (await table.listVersions()).sort((a, b) => a.version - b.version);
+    let base: number | null;
+    if ('version' in parsed) {
+      if (parsed.version > currentVersion) {
+        throw new UsageError(`--since ${parsed.version}: the documents table is only at version ${currentVersion}`, 'pass an existing version');
+      }
+      base = parsed.version;
+    } else {
+      const before = versions.filter((v) => v.timestamp.getTime() <= parsed.date.getTime());
+      base = before.length ? before[before.length - 1]!.version : 0;
+    }
+    let old: DocMeta[] = [];
+    if (base > 0) {
+      try {
+        await table.checkout(base);
+        old = (await table.query().select(DOC_COLUMNS).toArray()).map((r) => plainRow<DocMeta>(r));
+      } catch {
+        // The version was cleaned up (compaction): fall back to timestamps, which are always there.
+        if ('date' in parsed) return byIngestedAt(since, parsed.date, now, currentVersion);
+        throw new UsageError(`documents table version ${base} is no longer available`, 'use --since DATE, or a version listed by the store');
+      }
+    }
+    return { since, baseVersion: base, currentVersion, method: 'version', changes: diffDocs(old, now) };
+  } finally {
+    table.close();
+  }
+}
+
+/** Pure diff of two snapshots of the documents table. */
+export function diffDocs(before: DocMeta[], after: DocMeta[]): DocumentChange[] {
+  const prev = new Map(before.map((d) => [d.doc_id, d]));
+  const out: DocumentChange[] = [];
+  for (const d of after) {
+    const p = prev.get(d.doc_id);
+    const wasLive = p !== undefined && !p.deleted;
+    if (d.deleted) {
+      if (wasLive) out.push({ doc_id: d.doc_id, source: d.source, change: 'deleted', ingested_at: d.ingested_at });
+      continue;
+    }
+    if (!wasLive) {
+      out.push({ doc_id: d.doc_id, source: d.source, change: 'added', ingested_at: d.ingested_at });
+    } else if (p.record_hash !== d.record_hash) {
+      const what: string[] = [];
+      if (p.content_hash !== d.content_hash) what.push('content');
+      if (!sameSet(p.acl, d.acl)) what.push('acl');
+      if (p.tenant !== d.tenant) what.push('tenant');
+      if (p.title !== d.title) what.push('title');
+      out.push({ doc_id: d.doc_id, source: d.source, change: 'changed', ingested_at: d.ingested_at, detail: what.length ? what.join(', ') : 'metadata or chunker' });
+    }
+  }
+  const afterIds = new Set(after.map((d) => d.doc_id));
+  for (const p of before) {
+    if (!afterIds.has(p.doc_id) && !p.deleted) out.push({ doc_id: p.doc_id, source: p.source, change: 'deleted', ingested_at: p.ingested_at, detail: 'row removed' });
+  }
+  return out.sort((a, b) => cmp(a.doc_id, b.doc_id));
+}
+
+function byIngestedAt(since: string, date: Date, now: DocMeta[], currentVersion: number): ChangesSince {
+  const iso = date.toISOString();
+  const changes: DocumentChange[] = now
+    .filter((d) => d.ingested_at >= iso)
+    .map((d) => ({ doc_id: d.doc_id, source: d.source, change: d.deleted ? ('deleted' as const) : ('changed' as const), ingested_at: d.ingested_at, detail: d.deleted ? undefined : 'added or changed' }))
+    .sort((a, b) => cmp(a.doc_id, b.doc_id));
+  return { since, baseVersion: null, currentVersion, method: 'ingested_at', changes };
+}
+
+function bump(map: Map<string, PrincipalTotals>, key: string, chunks: number): void {
+  const t = map.get(key) ?? { key, documents: 0, chunks: 0 };
+  t.documents++;
+  t.chunks += chunks;
+  map.set(key, t);
+}
+
+function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
+  return m;
+}
+
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
