@@ -5,6 +5,12 @@
  * that family (and rule) is reported at severity ≥ medium — or at any severity for rules whose
  * catalogue severity is itself low (private IP ranges).
  * False-positive rate: share of clean samples (expect: []) with any finding ≥ medium.
+ *
+ * Two corpora: labelled.jsonl (written first; the rules were developed against it) and
+ * holdout.jsonl (32 samples written after the rules, as a check on overfitting). Its first run
+ * scored recall 85.0% (17/20: a multi-line HTML comment, a `Language model:` address in a hidden
+ * cell and an "override the earlier guidelines: … you must" were missed), FPR 0/13; the three
+ * generic gaps were then fixed, so the holdout is no longer blind — write fresh samples to re-check.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +42,7 @@ export interface CorpusReport {
 }
 
 export const CORPUS_PATH = fileURLToPath(new URL('../fixtures/audit/labelled.jsonl', import.meta.url));
+export const HOLDOUT_PATH = fileURLToPath(new URL('../fixtures/audit/holdout.jsonl', import.meta.url));
 
 export function loadCorpus(path = CORPUS_PATH): LabelledSample[] {
   return readFileSync(path, 'utf8')
@@ -108,6 +115,7 @@ export function formatReport(r: CorpusReport): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const report = evaluateCorpus(loadCorpus());
-  console.log(process.argv.includes('--json') ? JSON.stringify(report, null, 2) : formatReport(report));
+  const reports = { labelled: evaluateCorpus(loadCorpus()), holdout: evaluateCorpus(loadCorpus(HOLDOUT_PATH)) };
+  if (process.argv.includes('--json')) console.log(JSON.stringify(reports, null, 2));
+  else console.log(`[labelled.jsonl]\n${formatReport(reports.labelled)}\n\n[holdout.jsonl]\n${formatReport(reports.holdout)}`);
 }

@@ -21,6 +21,8 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout; logs go to stderr')
     .option('-q, --quiet', 'no progress or notices on stderr')
     .showHelpAfterError('(add --help for usage and examples)')
+    // Set before the subcommands are added: they inherit it, so every parse error maps to exit 2.
+    .exitOverride()
     .addHelpText(
       'after',
       `
@@ -47,7 +49,6 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
 
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     if (process.exitCode === undefined) process.exitCode = EXIT.OK;

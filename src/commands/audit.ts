@@ -1,4 +1,205 @@
-import type { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { auditAcl } from '../engine/audit/acl-probe.js';
+import { auditContent } from '../engine/audit/content-audit.js';
+import { buildLineage } from '../engine/audit/lineage.js';
+import { isSeverity, SEVERITIES, type Family, type Severity } from '../engine/audit/rules.js';
+import { EXIT } from '../engine/errors.js';
+import type { RetrievalMode } from '../engine/types.js';
+import { aclMarkdown, aclTables, contentMarkdown, contentTables, lineageMarkdown, lineageTables } from '../render/audit-report.js';
+import { Progress } from '../render/progress.js';
+import { collect, contextFrom, intOption, type Context } from './context.js';
 
-// Work in progress: registered in a later commit.
-export function registerAudit(_program: Command): void {}
+const FAMILIES: Family[] = ['pii', 'secret', 'injection', 'hidden'];
+
+function severityOption(flag: string) {
+  return (value: string): Severity => {
+    const v = value.toLowerCase();
+    if (!isSeverity(v)) throw new InvalidArgumentError(`${flag} must be one of ${SEVERITIES.join(', ')}, got "${value}"`);
+    return v;
+  };
+}
+
+function writeReport(ctx: Context, file: string | undefined, markdown: string): void {
+  if (!file) return;
+  const abs = path.resolve(file);
+  mkdirSync(path.dirname(abs), { recursive: true });
+  writeFileSync(abs, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
+  ctx.log(`report written to ${file}`);
+}
+
+export function registerAudit(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('lineage, permission (ACL leak) testing and content scanning of the store')
+    // Usage errors must exit 2, not commander's default 1 (which means "audit failed" here).
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rag audit lineage --out audit/lineage.md
+  $ rag audit acl                       # exit 1 on any leak or invariant violation
+  $ rag audit content --gate high --suppressions audit/suppressions.yaml
+
+Exit codes: 0 ok · 1 audit failed (leak, invariant violation, or a finding at/above --gate) · 2 usage · 3 store`,
+    );
+
+  audit
+    .command('lineage')
+    .exitOverride()
+    .description('inventory: what was ingested and indexed, when, from where, by which model and config, under which ACLs')
+    .option('--index <name>', 'describe only this index (repeatable; default all)', collect, [])
+    .option('--since <version|date>', 'list documents added, changed or deleted since a documents-table version or a date')
+    .option('--include-deleted', 'list tombstoned documents too')
+    .option('--out <file>', 'also write a Markdown report to this file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rag audit lineage
+  $ rag audit lineage --index default --json > lineage.json
+  $ rag audit lineage --since 3                 # changes since documents table version 3
+  $ rag audit lineage --since 2024-06-01 --out reports/lineage.md
+
+For each document: connector, source, content sha256, ingested_at, ACL and tenant, chunk count, and
+per index when it was indexed (or "stale"/"partial"/"missing" when the index lags the chunks table).
+For each index: model id and weight sha256, chunker config and hash, table version (the manifest's,
+and the table's now: a difference means something wrote to the index after it was built).`,
+    )
+    .action(async (opts: { index: string[]; since?: string; includeDeleted?: boolean; out?: string }, c: Command) => {
+      const ctx = contextFrom(c);
+      const store = await ctx.openStore(false);
+      const report = await buildLineage(store, { indexes: opts.index, since: opts.since, includeDeleted: opts.includeDeleted });
+      writeReport(ctx, opts.out, lineageMarkdown(report));
+      if (ctx.json) ctx.emit(report);
+      else ctx.print(lineageTables(report));
+    });
+
+  audit
+    .command('acl')
+    .exitOverride()
+    .description('permission test: probe the retriever as every principal and tenant with queries built from restricted chunks; any returned chunk the caller may not see is a leak')
+    .option('--index <name>', 'probe only this index (repeatable; default all)', collect, [])
+    .option('--mode <mode>', 'probe only this mode (repeatable: bm25, vector, hybrid; default all three)', collectMode, undefined)
+    .option('--max-probes <n>', 'restricted chunks probed per index, sampled with --seed (default 200)', intOption('--max-probes', 1))
+    .option('--callers-per-probe <n>', 'unauthorised callers tried per probed chunk (default 8)', intOption('--callers-per-probe', 1))
+    .option('--seed <n>', 'seed for sampling chunks and callers (default 1)', intOption('--seed', 0))
+    .option('-k, --k <n>', 'results per probe query (default 10)', intOption('-k', 1, 1000))
+    .option('--no-gate', 'report only: exit 0 even with leaks or violations')
+    .option('--out <file>', 'also write a Markdown report to this file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rag audit acl
+  $ rag audit acl --index default --max-probes 1000 --seed 7 --out reports/acl.md
+  $ rag audit acl --mode bm25 --json
+
+Callers: each tenant with only "public", every principal found in any ACL (plus public) in every
+tenant, and a caller with no principals at all. Each probed chunk gets two queries (its top tf-idf
+terms, and its most distinctive sentence) run through the same retriever as \`rag query\` in every
+mode. A hit is a leak when the caller may not see it by its document's ACL or by the row's own.
+Invariants: every document, chunk and index row has an ACL and a tenant; chunk ACLs equal their
+document's; index rows equal their chunk's (a stale ACL in an index is a leak waiting to happen).
+Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only).`,
+    )
+    .action(
+      async (
+        opts: { index: string[]; mode?: RetrievalMode[]; maxProbes?: number; callersPerProbe?: number; seed?: number; k?: number; gate: boolean; out?: string },
+        c: Command,
+      ) => {
+        const ctx = contextFrom(c);
+        const store = await ctx.openStore(false);
+        const progress = new Progress(ctx.isTTY, 'probing');
+        const report = await auditAcl(store, ctx.config, {
+          indexes: opts.index,
+          modes: opts.mode,
+          maxProbes: opts.maxProbes,
+          callersPerProbe: opts.callersPerProbe,
+          seed: opts.seed,
+          k: opts.k,
+          notice: ctx.notice,
+          onProgress: (p) => progress.update(p.done, p.total, 'chunks'),
+        });
+        progress.done();
+        writeReport(ctx, opts.out, aclMarkdown(report));
+        if (ctx.json) ctx.emit(report);
+        else ctx.print(aclTables(report));
+        if (!report.passed && opts.gate) process.exitCode = EXIT.GATE;
+      },
+    );
+
+  audit
+    .command('content')
+    .exitOverride()
+    .description('scan indexed chunks for personal data, secrets, prompt-injection and hidden text')
+    .option('--index <name>', 'index to scan (default: the configured index)')
+    .option('--all', 'scan every ingested chunk (the chunks table), indexed or not')
+    .option('--family <family>', `only these families (repeatable: ${FAMILIES.join(', ')})`, collectFamily, undefined)
+    .option('--min-severity <level>', `report findings at or above this level (${SEVERITIES.join(', ')}; default low)`, severityOption('--min-severity'))
+    .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
+    .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
+    .option('--out <file>', 'also write a Markdown report to this file')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rag audit content
+  $ rag audit content --gate high --suppressions audit/suppressions.yaml
+  $ rag audit content --all --family secret --family pii --json
+  $ rag audit content --min-severity medium --out reports/content.md
+
+Excerpts are redacted (secrets and personal data keep only a short prefix/suffix). Offsets are
+characters in the document's normalised text. A suppression file lists reviewed findings:
+  suppressions:
+    - hash: 3f2a9c0d1b7e      # from the report (full sha256 or a unique prefix of >= 12 hex digits)
+      rule: email
+      reason: published support address
+      reviewer: alice
+      expires: 2026-01-31`,
+    )
+    .action(
+      async (
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; out?: string },
+        c: Command,
+      ) => {
+        const ctx = contextFrom(c);
+        const store = await ctx.openStore(false);
+        const report = await auditContent(store, ctx.config, {
+          index: opts.index,
+          all: opts.all,
+          families: opts.family,
+          minSeverity: opts.minSeverity,
+          gate: opts.gate,
+          suppressionsFile: opts.suppressions,
+        });
+        if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
+        writeReport(ctx, opts.out, contentMarkdown(report));
+        if (ctx.json) ctx.emit(report);
+        else ctx.print(contentTables(report));
+        if (report.gate && !report.gate.passed) process.exitCode = EXIT.GATE;
+      },
+    );
+}
+
+const MODES: RetrievalMode[] = ['bm25', 'vector', 'hybrid'];
+
+function collectMode(value: string, previous: RetrievalMode[] | undefined): RetrievalMode[] {
+  const out = [...(previous ?? [])];
+  for (const v of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    if (!(MODES as string[]).includes(v)) throw new InvalidArgumentError(`--mode must be one of ${MODES.join(', ')}, got "${v}"`);
+    out.push(v as RetrievalMode);
+  }
+  return out;
+}
+
+function collectFamily(value: string, previous: Family[] | undefined): Family[] {
+  const out = [...(previous ?? [])];
+  for (const v of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    if (!(FAMILIES as string[]).includes(v)) throw new InvalidArgumentError(`--family must be one of ${FAMILIES.join(', ')}, got "${v}"`);
+    out.push(v as Family);
+  }
+  return out;
+}

@@ -38,13 +38,14 @@ skipped (exit 2 at the end); the rest goes in.`,
       if (ctx.json) {
         ctx.emit({ ...summary, seconds: Number(seconds.toFixed(3)) });
       } else {
+        for (const f of summary.failures) {
+          const where = f.line !== undefined && !f.source.endsWith(`:${f.line}`) ? `${f.source}:${f.line}` : f.source;
+          process.stderr.write(`failed: ${f.error.startsWith(f.source) ? f.error : `${where}: ${f.error}`}\n`);
+        }
         ctx.print(
           `ingested: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
             `${summary.deleted} deleted, ${summary.failed} failed — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
         );
-        for (const f of summary.failures) {
-          process.stderr.write(`failed: ${f.source}${f.line !== undefined && !f.source.endsWith(`:${f.line}`) ? `:${f.line}` : ''}: ${f.error}\n`);
-        }
       }
       if (summary.failed > 0) process.exitCode = EXIT.USAGE;
     });

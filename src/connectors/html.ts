@@ -66,7 +66,7 @@ export function parseHtml(bytes: Uint8Array, relPath: string): ParsedDocument {
     if (el.tagName === 'title' && titleTag === undefined) titleTag = collapse(textOf(el)) || undefined;
     if (SKIPPED.has(el.tagName) || isHidden(el)) return;
     if (el.tagName === 'br') {
-      buffer += '\n';
+      buffer += BR;
       return;
     }
     const h = HEADING.exec(el.tagName);
@@ -138,14 +138,18 @@ function isHidden(el: Element): boolean {
   return style.includes('display:none') || style.includes('visibility:hidden');
 }
 
+/** Stands for <br> while source whitespace (newlines included) is collapsed to spaces. */
+const BR = '\ue000';
+
 /** Whitespace-collapsed inline text, NFC, one line per <br>. */
 function collapse(s: string): string {
   return normaliseText(
     s
-      .split('\n')
-      .map((line) => line.replace(/\s+/g, ' ').trim())
-      .join('\n')
-      .replace(/\n+/g, '\n'),
+      .replace(/\s+/g, ' ')
+      .split(BR)
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .join('\n'),
   );
 }
 

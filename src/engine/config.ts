@@ -44,7 +44,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       maxTokens: z.number().int().min(16).max(8192).default(256),
       overlapTokens: z.number().int().min(0).max(1024).default(32),
-      hardMaxTokens: z.number().int().min(16).max(65536).default(1024),
+      hardMaxTokens: z.number().int().min(16).max(65536).default(512),
     })
     .prefault({}),
   index: z

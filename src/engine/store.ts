@@ -1,6 +1,6 @@
 import * as lancedb from '@lancedb/lancedb';
 import * as arrow from 'apache-arrow';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError } from './errors.js';
 import { inListChunks } from './sql.js';
@@ -125,14 +125,33 @@ export class Store {
     if (cached) return cached;
     const names = await this.conn.tableNames();
     if (!names.includes(name)) return null;
-    const t = await this.conn.openTable(name);
+    let t: lancedb.Table;
+    try {
+      t = await this.conn.openTable(name);
+    } catch (err) {
+      if (this.removeUncommitted(name)) return null;
+      throw new StoreError(`cannot open table ${name} in ${this.uri}: ${(err as Error).message}`);
+    }
     this.tables.set(name, t);
     return t;
+  }
+
+  /**
+   * A process killed while creating a table leaves a folder without any committed version. It
+   * holds nothing readable, so it is removed and the table treated as absent.
+   */
+  private removeUncommitted(name: string): boolean {
+    if (isRemoteUri(this.uri)) return false;
+    const dir = path.join(this.uri, `${name}.lance`);
+    if (!existsSync(dir) || existsSync(path.join(dir, '_versions'))) return false;
+    rmSync(dir, { recursive: true, force: true });
+    return true;
   }
 
   async ensureTable(name: string, schema: arrow.Schema): Promise<lancedb.Table> {
     const existing = await this.table(name);
     if (existing) return existing;
+    this.removeUncommitted(name);
     const t = await this.conn.createEmptyTable(name, schema, { existOk: true });
     this.tables.set(name, t);
     return t;

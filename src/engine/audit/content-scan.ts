@@ -9,8 +9,9 @@ import { detectHidden, stripInvisible } from './hidden.js';
 import { detectInjection } from './injection.js';
 import { detectPiiAndSecrets } from './pii-secrets.js';
 import type { RawMatch } from './raw-match.js';
-import { redact, showInvisible } from './redact.js';
+import { maskMiddle, redact, showInvisible } from './redact.js';
 import { getRule, severityAtLeast, type Family, type Severity } from './rules.js';
+import { looksRandom } from './validators.js';
 
 export { severityAtLeast } from './rules.js';
 export type { Family, Severity } from './rules.js';
@@ -77,6 +78,14 @@ interface Located extends RawMatch {
   severity: Severity;
 }
 
+/**
+ * Context around a match is shown as is, except random-looking tokens: a secret no rule
+ * recognised must not leak through a neighbour's excerpt.
+ */
+function showContext(s: string): string {
+  return showInvisible(s).replace(/[A-Za-z0-9+/_=-]{16,}/g, (tok) => (looksRandom(tok, 3.5) && /\d/.test(tok) ? maskMiddle(tok) : tok));
+}
+
 function buildExcerpt(text: string, f: Located, sensitive: Located[], ctx: number): string {
   let ws = Math.max(0, f.start - ctx);
   let we = Math.min(text.length, f.end + ctx);
@@ -93,12 +102,12 @@ function buildExcerpt(text: string, f: Located, sensitive: Located[], ctx: numbe
   let pos = ws;
   for (const s of inside) {
     if (s.start < pos) continue;
-    out += showInvisible(text.slice(pos, s.start));
+    out += showContext(text.slice(pos, s.start));
     const shown = s.display ?? redact(text.slice(s.start, s.end), s.ruleId);
     out += s === f ? `[${shown}]` : shown;
     pos = s.end;
   }
-  out += showInvisible(text.slice(pos, we));
+  out += showContext(text.slice(pos, we));
   const prefix = ws > 0 ? '…' : '';
   const suffix = we < text.length ? '…' : '';
   return `${prefix}${out.replace(/\s+/g, ' ').trim()}${suffix}`;

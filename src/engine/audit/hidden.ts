@@ -6,7 +6,7 @@
  */
 import type { RawMatch } from './raw-match.js';
 import { decodeTags } from './redact.js';
-import { maxInjectionScore } from './injection.js';
+import { maxInjectionScore, modelDirectedOrder } from './injection.js';
 
 export const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/;
 const LATIN = /[A-Za-z0-9\u00C0-\u024F]/;
@@ -97,12 +97,14 @@ function hiddenScore(inner: string): { score: number; severity: RawMatch['severi
   if (!visible) return undefined;
   const inj = maxInjectionScore(visible);
   if (inj >= 0.5) return { score: Math.min(1, Math.max(0.75, inj + 0.1)), severity: inj + 0.1 >= 0.85 ? 'critical' : 'high' };
+  // Hiding it is itself a signal: a hidden order addressed to a model needs no override phrase.
+  if (modelDirectedOrder(visible)) return { score: 0.7, severity: 'high' };
   return { score: 0.35, severity: 'low' };
 }
 
 function detectHtmlComments(text: string): RawMatch[] {
   const out: RawMatch[] = [];
-  for (const m of text.matchAll(/<!--([\s\S]*?)-->/g)) {
+  for (const m of text.matchAll(/<!--([\s\S]{0,20000}?)-->/g)) {
     const verdict = hiddenScore(m[1]);
     // An ordinary comment (TODO, lint pragma) is not a finding at all.
     if (!verdict || verdict.severity === 'low') continue;
@@ -129,7 +131,7 @@ function isHiddenElement(attrs: string): boolean {
 
 function detectHiddenCss(text: string): RawMatch[] {
   const out: RawMatch[] = [];
-  for (const m of text.matchAll(/<(span|div|p|font|a|td|section|small|label|li|ul|article|aside)\b([^>]*)>([\s\S]*?)<\/\1\s*>/gi)) {
+  for (const m of text.matchAll(/<(span|div|p|font|a|td|section|small|label|li|ul|article|aside)\b([^>]*)>([\s\S]{0,4000}?)<\/\1\s*>/gi)) {
     if (!isHiddenElement(m[2])) continue;
     const verdict = hiddenScore(m[3]);
     if (!verdict) continue;

@@ -10,7 +10,10 @@ const VERBS =
   'escalate|issue|approve|reject|reply|respond|answer|say|tell|recommend|rate|rank|score|send|include|ignore|disregard|forget|reveal|print|output|list|call|delete|grant|transfer|refund|translate|summari[sz]e|mention|link|praise|describe|write|add|insert|use|visit|click|download|execute|run|comply|obey|follow|never|always|do\\s+not|don\'t|stop|state|claim|classify|mark|label|forward|post|upload|copy|give|show|display|provide|return|act|pretend';
 
 const MODEL_CUE = /\b(?:AI|A\.I\.|LLMs?|language\s+models?|assistants?|chatbots?|GPT|ChatGPT|Claude|Gemini|Copilot|models?|agents?|system\s+prompt)\b/i;
-const FOLLOW_ON = new RegExp(`^[\\s,;:—–-]*(?:and\\s+(?:then\\s+)?|then\\s+|instead\\s*,?\\s*|\\.\\s*|!\\s*)(?:only\\s+)?(?:${VERBS})\\b`, 'i');
+const FOLLOW_ON = new RegExp(
+  `^[\\s,;:—–-]*(?:and\\s+(?:then\\s+)?|then\\s+|instead\\s*,?\\s*|\\.\\s*|!\\s*)(?:only\\s+)?(?:${VERBS})\\b|^\\s*[:.;,—–-][^.\\n]{0,40}\\byou\\s+(?:must|will|shall|should|are\\s+to)\\b`,
+  'i',
+);
 const DIRECTIVE = new RegExp(
   `\\b(?:you|the\\s+assistant|the\\s+model|the\\s+AI|assistant)\\b[^.\\n]{0,40}\\b(?:must|should|will|shall|always|never|are\\s+(?:an?|now|to))\\b|^\\s*(?:please\\s+)?(?:${VERBS})\\b`,
   'i',
@@ -60,7 +63,7 @@ const ROLE_PATTERNS: Array<[RegExp, number]> = [
   [/(?:^|\n)[ \t]*(?:new|updated|real|actual|revised)\s+(?:instructions|task|directives?|rules)\s*:/gi, 0.45],
   [/\byour\s+(?:new|real|actual|true|updated)\s+(?:task|instructions|job|goal|purpose|role|directive)s?\s+(?:is|are)\b/gi, 0.5],
 ];
-const SYSTEM_LINE = /(?:^|\n|>)[ \t]*((?:system|assistant|developer|admin)(?:\s+(?:override|message|prompt|note|update))?)\s*:[ \t]*([^\n]*)/gi;
+const SYSTEM_LINE = /(?:^|\n|>)[ \t]*((?:system|assistant|developer|admin)(?:\s+(?:override|message|prompt|note|update))?)\s*:[ \t]*([^\n<]*)/gi;
 
 const TEMPLATE_TOKEN = /<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id)\|>|\[\/?INST\]|<<\/?SYS>>|(?:^|\n)#{2,3}[ \t]*(?:System|Instruction|Response)[ \t]*:?[ \t]*(?=\n|$)/gi;
 const TEMPLATE_MENTION_AFTER = /^\s*(?:and|or|,|\)|tags?|tokens?|blocks?|markers?|delimiters?|\/)/i;
@@ -78,7 +81,7 @@ const EXFIL_PARAM = /(?:^|[?&])(?:q|d|data|secret|token|key|k|conv|conversation|
 
 const VOCATIVES: RegExp[] = [
   /\b(?:dear|hey|hi|hello|attention|note\s+(?:to|for)|message\s+(?:to|for)|instructions?\s+for|reminder\s+(?:to|for))\s+(?:the\s+|all\s+|any\s+)?(?:AI(?:\s+(?:assistant|agent|model|system|bot)s?)?|A\.I\.|LLMs?|language\s+models?|chatbots?|GPT|ChatGPT|Claude|Gemini|Copilot|assistants?)\b/gi,
-  /(?:^|\n|>)[ \t]*(?:(?:the\s+)?AI(?:\s+(?:assistant|agent|model)s?)?|LLMs?|assistants?|chatbots?|Claude|ChatGPT|Gemini|Copilot)\s*[,:]/gi,
+  /(?:^|\n|>)[ \t]*(?:(?:the\s+)?AI(?:\s+(?:assistant|agent|model)s?)?|LLMs?|language\s+models?|assistants?|chatbots?|Claude|ChatGPT|Gemini|Copilot)(?:\s+(?:instructions|note|notice))?\s*[,:]/gi,
   /\bif\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:AI|LLM|language\s+model|AI\s+(?:model|assistant|agent)|chatbot|bot|assistant|GPT)\b/gi,
   /\b(?:AI|LLMs?|language\s+models?|AI\s+(?:assistant|agent|model)s?|assistants?|agents?|chatbots?|bots?)\s+(?:reading|processing|summari[sz]ing|parsing|seeing|analy[sz]ing|reviewing|indexing)\s+this\b/gi,
 ];
@@ -115,7 +118,7 @@ function collectSignals(text: string): Signal[] {
     const rest = m[2];
     const start = m.index + m[0].indexOf(m[1]);
     const directive = DIRECTIVE.test(rest) || new RegExp(OVERRIDE.source, 'i').test(rest);
-    add('role-override', start, m.index + m[0].length, directive ? 0.65 : 0.3, false);
+    add('role-override', start, m.index + m[0].length, directive ? 0.65 : 0.25, false);
   }
 
   for (const m of matchAll(TEMPLATE_TOKEN, text)) {
@@ -178,7 +181,7 @@ function collectSignals(text: string): Signal[] {
       let end = vocEnd;
       if (d) {
         base = 0.65;
-        const sentenceEnd = following.slice(d.index + d[0].length).search(/[.!?\n]/);
+        const sentenceEnd = following.slice(d.index + d[0].length).search(/[.!?](?=\s|$)|\n/);
         end = vocEnd + d.index + d[0].length + (sentenceEnd < 0 ? following.length - d.index - d[0].length : sentenceEnd);
         if (AUTHORITY.test(text.slice(vocEnd, vocEnd + 300))) base += 0.1;
       }
@@ -199,8 +202,9 @@ function decodeURIComponentSafe(s: string): string {
 // ---------- context ----------
 
 /** Inside a fenced code block, inline code, or a quotation on the same line. */
-export function inQuoteOrCode(text: string, start: number, end: number): boolean {
-  const fences = text.slice(0, start).match(/^[ \t]*(?:```|~~~)/gm)?.length ?? 0;
+export function inQuoteOrCode(text: string, start: number, end: number, fenceOffsets = codeFenceOffsets(text)): boolean {
+  let fences = 0;
+  while (fences < fenceOffsets.length && fenceOffsets[fences] < start) fences++;
   if (fences % 2 === 1) return true;
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   const lineEndIdx = text.indexOf('\n', end);
@@ -219,6 +223,11 @@ export function inQuoteOrCode(text: string, start: number, end: number): boolean
     else if (/\S/.test(prev) && /[\s.,;:!?)]/.test(next)) open = false;
   }
   return open && /'(?=[\s.,;:!?)]|$)/.test(after);
+}
+
+/** Start offsets of ``` / ~~~ fence lines, ascending. */
+export function codeFenceOffsets(text: string): number[] {
+  return [...text.matchAll(/^[ \t]*(?:```|~~~)/gm)].map((m) => m.index!);
 }
 
 function discussionCueCount(text: string, start: number, end: number): number {
@@ -244,6 +253,7 @@ export interface InjectionOptions {
 export function detectInjection(text: string, opts: InjectionOptions = {}): RawMatch[] {
   const dampen = opts.dampen ?? true;
   const signals = collectSignals(text);
+  const fences = dampen && signals.length ? codeFenceOffsets(text) : [];
   const scored: RawMatch[] = signals.map((s) => {
     let score = s.base;
     if (s.boostable) {
@@ -256,7 +266,7 @@ export function detectInjection(text: string, opts: InjectionOptions = {}): RawM
     );
     if (neighbour) score += 0.1;
     if (dampen) {
-      if (inQuoteOrCode(text, s.start, s.end)) score *= 0.4;
+      if (inQuoteOrCode(text, s.start, s.end, fences)) score *= 0.4;
       score *= Math.pow(0.55, Math.min(3, discussionCueCount(text, s.start, s.end)));
       if (isQuestion(text, s.end)) score *= 0.7;
     }
@@ -288,6 +298,11 @@ function mergeNearby(matches: RawMatch[], gap: number): RawMatch[] {
 }
 
 /** Highest injection score in a piece of decoded or hidden text (0 when nothing fires). */
+/** Hidden text that names a model and gives it an order, even without an override phrase. */
+export function modelDirectedOrder(text: string): boolean {
+  return MODEL_CUE.test(text) && VOCATIVE_DIRECTIVE.test(text);
+}
+
 export function maxInjectionScore(text: string, opts: InjectionOptions = {}): number {
   return detectInjection(text, opts).reduce((max, m) => Math.max(max, m.score), 0);
 }

@@ -128,6 +128,8 @@ type DocMeta = {
   deleted: boolean;
 };
 
+type ChunkMeta = { chunk_id: string; doc_id: string; row_hash: string; acl: string[]; tenant: string };
+
 const DOC_COLUMNS = ['doc_id', 'source', 'connector', 'title', 'content_hash', 'record_hash', 'mtime', 'ingested_at', 'acl', 'tenant', 'deleted'];
 
 /** The manifests of the named indexes (all when none named); an unknown name is a usage error. */
@@ -148,10 +150,10 @@ export async function selectIndexes(store: Store, names?: string[]): Promise<Ind
 
 export async function buildLineage(store: Store, opts: LineageOptions = {}): Promise<LineageReport> {
   const docs = await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS);
-  const chunks = await store.readAll<{ chunk_id: string; doc_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'doc_id', 'row_hash']);
+  const chunks = await store.readAll<ChunkMeta>(CHUNKS, ['chunk_id', 'doc_id', 'row_hash', 'acl', 'tenant']);
   const manifests = await selectIndexes(store, opts.indexes);
 
-  const chunkHashById = new Map(chunks.map((c) => [c.chunk_id, c.row_hash]));
+  const chunkById = new Map(chunks.map((c) => [c.chunk_id, c]));
   const chunksByDoc = countBy(chunks, (c) => c.doc_id);
 
   const indexes: IndexLineage[] = [];
@@ -169,12 +171,7 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
     });
-    const rows = await store.readAll<{ chunk_id: string; doc_id: string; row_hash: string; indexed_at: string }>(m.table, [
-      'chunk_id',
-      'doc_id',
-      'row_hash',
-      'indexed_at',
-    ]);
+    const rows = await store.readAll<ChunkMeta & { indexed_at: string }>(m.table, ['chunk_id', 'doc_id', 'row_hash', 'acl', 'tenant', 'indexed_at']);
     const states = new Map<string, DocumentIndexState>();
     const staleDocs = new Set<string>();
     for (const r of rows) {
@@ -182,7 +179,9 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       s.rows++;
       if (!s.indexedAt || r.indexed_at > s.indexedAt) s.indexedAt = r.indexed_at;
       states.set(r.doc_id, s);
-      if (chunkHashById.get(r.chunk_id) !== r.row_hash) staleDocs.add(r.doc_id);
+      // The ACL is compared as well as the hash: an index row can be edited without its hash.
+      const c = chunkById.get(r.chunk_id);
+      if (!c || c.row_hash !== r.row_hash || c.tenant !== r.tenant || !sameSet(c.acl, r.acl)) staleDocs.add(r.doc_id);
     }
     for (const [docId, s] of states) {
       if (staleDocs.has(docId)) s.state = 'stale';

@@ -196,7 +196,7 @@ const AWS_CONTEXT = /aws[\s_-]*secret|secret[\s_-]*access[\s_-]*key|aws.{0,30}se
 
 const detectAwsSecret: Detector = (text) => {
   const out: RawMatch[] = [];
-  for (const m of matchAll(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, text)) {
+  for (const m of matchAll(/(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g, text)) {
     const token = m[0];
     if (!/[a-z]/.test(token) || !/[A-Z]/.test(token) || !/\d/.test(token) || !looksRandom(token, 3.5)) continue;
     const before = text.slice(Math.max(0, m.index - 80), m.index);

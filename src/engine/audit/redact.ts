@@ -67,6 +67,10 @@ export function redact(matched: string, ruleId?: string): string {
       return redactEmail(matched);
     case 'credit-card':
       return redactCard(matched);
+    case 'iban': {
+      const compact = matched.replace(/\s/g, '');
+      return `${compact.slice(0, 4)}…${compact.slice(-2)} (${compact.length} chars)`;
+    }
     case 'us-ssn':
       return `***-**-${matched.replace(/\D/g, '').slice(-4)}`;
     case 'phone': {

@@ -1,0 +1,180 @@
+/**
+ * The content audit: `scanText` over every chunk a model could be shown (an index table, or the
+ * whole chunks table), with findings placed in their documents, reviewed false positives
+ * suppressed, and a severity gate for CI.
+ */
+import type { RagConfig } from '../config.js';
+import { readIndexManifest } from '../indexer.js';
+import { CHUNKS, type Store } from '../store.js';
+import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
+import { SEVERITIES, severityAtLeast } from './rules.js';
+import { applySuppressions, loadSuppressions, type Suppression } from './suppressions.js';
+
+export interface ContentAuditOptions {
+  /** Index to scan (default: the configured index); ignored with `all`. */
+  index?: string;
+  /** Scan the chunks table instead of an index: everything ingested, indexed or not. */
+  all?: boolean;
+  families?: Family[];
+  /** Findings below this severity are not reported (default low). */
+  minSeverity?: Severity;
+  /** Fail when an unsuppressed finding is at or above this severity. */
+  gate?: Severity;
+  suppressionsFile?: string;
+  suppressions?: Suppression[];
+  now?: Date;
+}
+
+export interface ContentFinding extends Finding {
+  doc_id: string;
+  chunk_id: string;
+  source: string;
+  title: string;
+  heading_path: string[];
+  page: number;
+  acl: string[];
+  tenant: string;
+  /** [docStart, docEnd) in the document's normalised text: chunk char_start + offset in the chunk. */
+  docStart: number;
+  docEnd: number;
+}
+
+export interface SuppressedFinding {
+  ruleId: string;
+  severity: Severity;
+  doc_id: string;
+  chunk_id: string;
+  docStart: number;
+  hash: string;
+  reason?: string;
+  reviewer?: string;
+  declaredAt?: string;
+}
+
+export interface ContentAuditReport {
+  store: string;
+  generatedAt: string;
+  /** `index NAME` or `chunks table`. */
+  scope: string;
+  scannedChunks: number;
+  scannedDocuments: number;
+  minSeverity: Severity;
+  findings: ContentFinding[];
+  suppressed: number;
+  suppressedFindings: SuppressedFinding[];
+  /** Suppression entries that matched nothing this run: candidates for cleanup. */
+  unusedSuppressions: { hash: string; rule?: string; declaredAt?: string }[];
+  counts: {
+    bySeverity: Partial<Record<Severity, number>>;
+    byFamily: Partial<Record<Family, number>>;
+    byRule: Record<string, number>;
+  };
+  gate?: { severity: Severity; failing: number; passed: boolean };
+}
+
+type ScanRow = {
+  chunk_id: string;
+  doc_id: string;
+  text: string;
+  title: string;
+  source: string;
+  heading_path: string[];
+  page: number;
+  char_start: number;
+  acl: string[];
+  tenant: string;
+};
+
+const SCAN_COLUMNS = ['chunk_id', 'doc_id', 'text', 'title', 'source', 'heading_path', 'page', 'char_start', 'acl', 'tenant'];
+
+export async function auditContent(store: Store, config: RagConfig, opts: ContentAuditOptions = {}): Promise<ContentAuditReport> {
+  let table = CHUNKS;
+  let scope = 'chunks table';
+  if (!opts.all) {
+    const manifest = await readIndexManifest(store, opts.index ?? config.index.name);
+    table = manifest.table;
+    scope = `index ${manifest.name}`;
+  }
+  const rows = await store.readAll<ScanRow>(table, SCAN_COLUMNS);
+  const suppressions = [...(opts.suppressions ?? []), ...(opts.suppressionsFile ? loadSuppressions(opts.suppressionsFile) : [])];
+  const minSeverity = opts.minSeverity ?? 'low';
+
+  const all = scanRows(rows, { families: opts.families, minSeverity });
+  const { kept, suppressed, unused } = applySuppressions(all, suppressions, { now: opts.now });
+  const findings = kept as ContentFinding[];
+
+  const counts: ContentAuditReport['counts'] = { bySeverity: {}, byFamily: {}, byRule: {} };
+  for (const f of findings) {
+    counts.bySeverity[f.severity] = (counts.bySeverity[f.severity] ?? 0) + 1;
+    counts.byFamily[f.family] = (counts.byFamily[f.family] ?? 0) + 1;
+    counts.byRule[f.ruleId] = (counts.byRule[f.ruleId] ?? 0) + 1;
+  }
+  const report: ContentAuditReport = {
+    store: store.uri,
+    generatedAt: (opts.now ?? new Date()).toISOString(),
+    scope,
+    scannedChunks: rows.length,
+    scannedDocuments: new Set(rows.map((r) => r.doc_id)).size,
+    minSeverity,
+    findings,
+    suppressed: suppressed.length,
+    suppressedFindings: suppressed.map(({ finding, suppression }) => {
+      const f = finding as ContentFinding;
+      return {
+        ruleId: f.ruleId,
+        severity: f.severity,
+        doc_id: f.doc_id,
+        chunk_id: f.chunk_id,
+        docStart: f.docStart,
+        hash: f.hash,
+        reason: suppression.reason,
+        reviewer: suppression.reviewer,
+        declaredAt: declaredAt(suppression),
+      };
+    }),
+    unusedSuppressions: unused.map((s) => ({ hash: s.hash, rule: s.rule, declaredAt: declaredAt(s) })),
+    counts,
+  };
+  if (opts.gate) {
+    const failing = findings.filter((f) => severityAtLeast(f.severity, opts.gate!)).length;
+    report.gate = { severity: opts.gate, failing, passed: failing === 0 };
+  }
+  return report;
+}
+
+/**
+ * Scans chunk rows and places findings in their documents. Consecutive chunks overlap, so the same
+ * match can be seen twice: it is reported once, at its document offset.
+ */
+export function scanRows(rows: ScanRow[], opts: { families?: Family[]; minSeverity?: Severity } = {}): ContentFinding[] {
+  const seen = new Set<string>();
+  const out: ContentFinding[] = [];
+  for (const r of rows) {
+    for (const f of scanText(r.text, { families: opts.families, minSeverity: opts.minSeverity })) {
+      const docStart = r.char_start + f.start;
+      const docEnd = r.char_start + f.end;
+      const key = `${r.doc_id}\0${f.ruleId}\0${docStart}\0${docEnd}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({
+        ...f,
+        doc_id: r.doc_id,
+        chunk_id: r.chunk_id,
+        source: r.source,
+        title: r.title,
+        heading_path: r.heading_path,
+        page: r.page,
+        acl: r.acl,
+        tenant: r.tenant,
+        docStart,
+        docEnd,
+      });
+    }
+  }
+  const rank = (s: Severity) => SEVERITIES.indexOf(s);
+  return out.sort(
+    (a, b) => rank(b.severity) - rank(a.severity) || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0) || a.docStart - b.docStart || a.ruleId.localeCompare(b.ruleId),
+  );
+}
+
+const declaredAt = (s: Suppression) => (s.source ? `${s.source.file}${s.source.line !== undefined ? `:${s.source.line}` : ''}` : undefined);

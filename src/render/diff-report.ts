@@ -1,0 +1,174 @@
+/**
+ * How `rag diff-eval` shows a comparison: a terminal summary (one row per metric, then the
+ * queries that moved most) and a Markdown report meant to be pasted as a pull-request comment.
+ */
+import type { DiffResult, DocMove, MetricDiff, Mover } from '../engine/diff.js';
+import { describeDifferences } from '../engine/diff.js';
+import { makeTable } from './table.js';
+
+export const METRIC_HEADERS = ['metric', 'A', 'B', 'Δ', 'Δ%', '95% CI of Δ', 'p (perm)', 'p (t)', 'p Holm', 'W/T/L'];
+
+const num = (x: number) => x.toFixed(4);
+/** Float noise (e.g. −1e-17 from summing the same values in another order) is shown as no change. */
+const NOISE = 1e-12;
+const sign = (x: number) => (x > NOISE ? '+' : x < -NOISE ? '−' : '±');
+const signed = (x: number) => `${sign(x)}${Math.abs(x).toFixed(4)}`;
+
+export function formatP(p: number): string {
+  if (p >= 0.0001 || p === 0) return p === 0 ? '0' : p.toFixed(4);
+  return p.toExponential(1);
+}
+
+function relPct(m: MetricDiff): string {
+  if (m.relDelta === null) return '—';
+  const pct = m.relDelta * 100;
+  return `${sign(m.relDelta)}${Math.abs(pct).toFixed(1)}%`;
+}
+
+function ci(m: MetricDiff): string {
+  return `[${signed(m.ci.lower)}, ${signed(m.ci.upper)}]`;
+}
+
+/** One row per metric; `*` marks a difference significant after Holm correction. */
+export function metricRows(result: DiffResult): string[][] {
+  return result.metrics.map((m) => [
+    m.metric,
+    num(m.meanA),
+    num(m.meanB),
+    signed(m.delta),
+    relPct(m),
+    ci(m),
+    formatP(m.pPermutation),
+    formatP(m.pTTest),
+    `${formatP(m.pAdjusted)}${m.pAdjusted < result.settings.alpha ? ' *' : ''}`,
+    `${m.wins}/${m.ties}/${m.losses}`,
+  ]);
+}
+
+function docCell(moves: readonly DocMove[], side: 'entered' | 'left', limit: number): string {
+  if (moves.length === 0) return '—';
+  const shown = moves.slice(0, limit).map((d) => {
+    const here = side === 'entered' ? d.rankB : d.rankA;
+    const there = side === 'entered' ? d.rankA : d.rankB;
+    const other = side === 'entered' ? 'A' : 'B';
+    const rel = d.rel !== undefined ? ` rel=${d.rel}` : '';
+    return `${d.docId} @${here} (${other} ${there === null ? 'not retrieved' : `@${there}`})${rel}`;
+  });
+  if (moves.length > limit) shown.push(`+${moves.length - limit} more`);
+  return shown.join('\n');
+}
+
+function clip(text: string | undefined, width: number): string {
+  if (!text) return '';
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > width ? `${t.slice(0, width - 1)}…` : t;
+}
+
+function header(result: DiffResult, code = (s: string) => s): string[] {
+  const lines = [
+    `A: ${code(result.a.path)} (${result.a.label})  →  B: ${code(result.b.path)} (${result.b.label})`,
+    `${result.queries.paired} paired queries · golden set ${result.a.goldenHash.slice(0, 12)}…` +
+      (result.sameGoldenSet ? '' : ` vs ${result.b.goldenHash.slice(0, 12)}… (DIFFERENT golden sets, compared with --force)`),
+  ];
+  if (result.queries.onlyInA.length || result.queries.onlyInB.length) {
+    lines.push(`not paired: ${result.queries.onlyInA.length} queries only in A, ${result.queries.onlyInB.length} only in B`);
+  }
+  return lines;
+}
+
+function methodNote(result: DiffResult): string {
+  const s = result.settings;
+  const n = result.queries.paired;
+  const perm = result.metrics.some((m) => !m.permutationExact) ? `${s.iterations} random sign flips` : `all 2^${n} sign flips (exact)`;
+  return `Δ = B − A. CI: paired bootstrap, ${s.iterations} resamples. p (perm): two-sided paired randomization test, ${perm}; ` +
+    `p (t): paired t-test. p Holm: permutation p, Holm–Bonferroni-adjusted over ${result.metrics.length} metric${result.metrics.length === 1 ? '' : 's'}; ` +
+    `the gate uses it (alpha ${s.alpha}). Seed ${s.seed}. W/T/L: queries where B wins/ties/loses.`;
+}
+
+/** The human summary for a terminal. */
+export function diffTerminal(result: DiffResult): string {
+  const out: string[] = [...header(result)];
+  if (result.differences.length) {
+    out.push('', 'What changed (A → B):', ...describeDifferences(result.differences).map((l) => `  ${l}`));
+  }
+  const table = makeTable(METRIC_HEADERS);
+  for (const row of metricRows(result)) table.push(row);
+  out.push('', table.toString(), `* significant at alpha ${result.settings.alpha} after Holm correction`, methodNote(result));
+
+  const mv = result.movers;
+  for (const [title, list] of [
+    [`Improved most (${mv.metric})`, mv.improved],
+    [`Regressed most (${mv.metric})`, mv.regressed],
+  ] as const) {
+    out.push('', `${title}:`);
+    if (list.length === 0) {
+      out.push('  none');
+      continue;
+    }
+    const head = ['query', 'A', 'B', 'Δ', 'text'];
+    if (mv.rankings) head.push(`entered top ${mv.k}`, `left top ${mv.k}`);
+    const t = makeTable(head);
+    for (const m of list) t.push(moverRow(m, mv.rankings));
+    out.push(t.toString());
+  }
+  if (!mv.rankings) out.push('', '(run.trec missing on one side: documents that entered or left the top k are not shown)');
+  // The gate verdict goes to stderr (the command prints it), like `rag eval --gate`.
+  return out.join('\n');
+}
+
+function moverRow(m: Mover, rankings: boolean): string[] {
+  const row = [m.qid, num(m.a), num(m.b), signed(m.delta), clip(m.text, 48)];
+  if (rankings) row.push(docCell(m.entered, 'entered', 5), docCell(m.left, 'left', 5));
+  return row;
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
+
+/** The Markdown report (report.md): suitable as a pull-request comment. */
+export function diffMarkdown(result: DiffResult): string {
+  const L: string[] = [];
+  L.push(`## rag diff-eval: \`${result.b.path}\` (B) vs \`${result.a.path}\` (A)`, '');
+  if (result.gate) {
+    const failed = result.gate.results.filter((r) => !r.passed);
+    L.push(failed.length ? `**Gate failed** (${failed.map((r) => `\`${r.rule.source}\``).join(', ')})` : '**Gate passed**', '');
+    for (const r of result.gate.results) L.push(`- ${r.passed ? 'passed' : '**failed**'} \`${r.rule.source}\`: ${r.message}`);
+    L.push('');
+  }
+  // Two trailing spaces: a Markdown line break.
+  L.push(...header(result, (s) => `\`${s}\``).map((l) => `${l}  `), '');
+  L.push(`| ${METRIC_HEADERS.join(' | ')} |`, `|${METRIC_HEADERS.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const row of metricRows(result)) {
+    const cells = row.map(mdCell);
+    if (cells[8].endsWith(' *')) cells[8] = `**${cells[8].slice(0, -2)}**`;
+    L.push(`| ${cells.join(' | ')} |`);
+  }
+  L.push('', `Bold p Holm: significant at alpha ${result.settings.alpha}. ${methodNote(result)}`, '');
+
+  if (result.differences.length) {
+    L.push('<details><summary>What changed between A and B</summary>', '', '| field | A | B |', '|---|---|---|');
+    for (const d of result.differences) L.push(`| ${mdCell(d.field)} | ${mdCell(d.a)} | ${mdCell(d.b)} |`);
+    L.push('', '</details>', '');
+  }
+
+  const mv = result.movers;
+  for (const [title, list] of [
+    [`Queries that improved most (${mv.metric})`, mv.improved],
+    [`Queries that regressed most (${mv.metric})`, mv.regressed],
+  ] as const) {
+    L.push(`### ${title}`, '');
+    if (list.length === 0) {
+      L.push('None.', '');
+      continue;
+    }
+    const head = ['query', 'A', 'B', 'Δ', 'text'];
+    if (mv.rankings) head.push(`entered top ${mv.k}`, `left top ${mv.k}`);
+    L.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+    for (const m of list) {
+      const row = [m.qid, num(m.a), num(m.b), signed(m.delta), clip(m.text, 100)];
+      if (mv.rankings) row.push(docCell(m.entered, 'entered', 10), docCell(m.left, 'left', 10));
+      L.push(`| ${row.map(mdCell).join(' | ')} |`);
+    }
+    L.push('');
+  }
+  return L.join('\n');
+}
