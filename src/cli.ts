@@ -48,6 +48,13 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that closes early (`rag query … | head`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

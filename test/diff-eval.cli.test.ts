@@ -36,8 +36,7 @@ function rag(...args: string[]) {
 const BGE = { id: 'BAAI/bge-small-en-v1.5', weightsSha256: 'ab'.repeat(32) };
 
 beforeAll(() => {
-  // Compile once; tsc is idempotent, and other suites may do the same.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { encoding: 'utf8' });
+  // dist/ is built once by test/global-setup.ts.
   if (!existsSync(path.join(ROOT, 'dist', 'commands', 'diff-eval.js'))) throw new Error('build failed: dist/commands/diff-eval.js missing');
 
   dir = mkdtempSync(path.join(tmpdir(), 'rag-diff-eval-'));

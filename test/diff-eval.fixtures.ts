@@ -146,7 +146,7 @@ export function writeArtifactDir(dir: string, spec: ArtifactSpec): string {
     updatedAt: '2024-01-01T00:00:00.000Z',
   };
   const retrieval = { index: 'default', mode: spec.mode, rerank: null, rrfK: 60, candidates: 100, depth: 100, ks: KS };
-  const golden = { source: spec.goldenFile, hash, queries: n };
+  const golden = { source: `jsonl:${spec.goldenFile}`, hash, queries: n };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'run.trec'), formatRun(run, `rag-${spec.mode}`));
   writeFileSync(path.join(dir, 'metrics.json'), JSON.stringify({

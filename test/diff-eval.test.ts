@@ -67,6 +67,7 @@ describe('diffRuns on constructed pairs with known answers', () => {
       const i = Number(m.qid.slice(1)) - 1;
       expect(i % 3).not.toBe(2);
       expect(m.delta).toBeCloseTo(g(5) - g(1), 12);
+      expect(m.relevant).toEqual([{ docId: `${m.qid}-rel`, rankA: 1, rankB: 5, rel: 1 }]);
     }
   });
 
@@ -171,6 +172,20 @@ describe('documents that entered or left the top k', () => {
     expect(left[0].rankA).toBe(10);
     expect(left[0].rankB).toBe(11);
     expect(left[0].rel).toBeUndefined();
+  });
+
+  it('shows where each judged-relevant document went, even inside the top k', () => {
+    const q = 'q1';
+    const runA = new Map([[q, ranking(q, 1)]]);
+    const runB = new Map([[q, ranking(q, 5)]]);
+    const qrels = new Map([[q, new Map([[`${q}-rel`, 1], [`${q}-n1`, 0], [`${q}-never`, 2]])]]);
+    const { entered, left, relevant } = topKChanges(runA, runB, qrels, q, 10);
+    expect(entered).toEqual([]);
+    expect(left).toEqual([]);
+    expect(relevant).toEqual([
+      { docId: `${q}-rel`, rankA: 1, rankB: 5, rel: 1 },
+      { docId: `${q}-never`, rankA: null, rankB: null, rel: 2 },
+    ]);
   });
 
   it('follows the score order, not the rank column, and marks documents one run never retrieved', () => {

@@ -10,8 +10,8 @@ import { Retriever } from '../engine/retriever.js';
 import type { Caller } from '../engine/types.js';
 import { importInto } from '../engine/labeling/import.js';
 import { decideGolden, Journal, journalPathFor, verdictOf, type JudgmentUnit, type LabelEvent, type QueryInfo } from '../engine/labeling/journal.js';
-import { availableSystems, poolCandidates, type PoolCandidate, type PoolSystem } from '../engine/labeling/pool.js';
-import { labelStats, type LabelStats } from '../engine/labeling/stats.js';
+import { availableSystems, poolCandidates, type PoolCandidate } from '../engine/labeling/pool.js';
+import { computeStats, labelStats, type LabelStats } from '../engine/labeling/stats.js';
 import { makeTable, useColor } from '../render/table.js';
 import { queryTerms, snippet, termSpans } from '../render/highlight.js';
 import { defaultReranker, callerOptions } from './query.js';
@@ -27,6 +27,7 @@ interface LabelOpts {
   seed?: string;
   rerank?: string | boolean;
   import?: string;
+  adjudicate?: boolean;
   as?: string[];
   tenant?: string;
   profile?: string;
@@ -52,6 +53,7 @@ export function registerLabel(program: Command): void {
     .option('--seed <text>', 'seed of the candidate order (same seed → same order)', 'rag-label')
     .option('--rerank [id]', 'also pool a reranked list (default reranker: the configured one)')
     .option('--no-rerank', 'do not pool a reranked list even if the config names a reranker')
+    .option('--adjudicate', 'grade only the items labelers disagree on, seeing their grades; your grade decides the golden one')
     .option('--import <file>', 'merge judgments from a CSV or JSONL file instead of labeling (works without a terminal)');
   callerOptions(cmd)
     .addHelpText(
@@ -65,6 +67,7 @@ Examples:
   $ rag label --golden goldens/support.jsonl --queries new-queries.tsv --pool-depth 5 --as group:support
   $ rag label --golden goldens/support.jsonl --import grades.csv   # columns: qid,query,doc_id,grade,labeler,note
   $ rag label stats --golden goldens/support.jsonl
+  $ rag label --golden goldens/support.jsonl --adjudicate --labeler lead
 
 Every key press is written to <golden>.labels.jsonl and flushed to disk before the next candidate
 shows; the golden file is rewritten from it (so \`rag eval --golden FILE\` reads it directly).
@@ -76,14 +79,14 @@ which system found what. You see only what your principals (--as) may see.`,
     .action(async (opts: LabelOpts, c: Command) => {
       const ctx = contextFrom(c);
       if (!opts.golden) throw new UsageError('--golden is required', 'pass the golden file to label into, e.g. --golden goldens/mine.jsonl (created if missing)');
-      const labeler = resolveLabeler(opts.labeler);
-      if (opts.import) return runImport(ctx, opts, labeler);
-      if (!process.stdin.isTTY || !process.stdout.isTTY) {
+      if (!opts.import && (!process.stdin.isTTY || !process.stdout.isTTY)) {
         throw new UsageError(
           '`rag label` is interactive and needs a terminal (stdin/stdout is not a TTY)',
           'run it in a terminal; to merge judgments made elsewhere use `rag label --golden FILE --import grades.csv`',
         );
       }
+      const labeler = resolveLabeler(opts.labeler);
+      if (opts.import) return runImport(ctx, opts, labeler);
       await runSession(ctx, opts, labeler);
     });
 
@@ -99,8 +102,10 @@ which system found what. You see only what your principals (--as) may see.`,
 Examples:
   $ rag label stats --golden goldens/support.jsonl
   $ rag label stats --journal goldens/support.jsonl.labels.jsonl --json`)
-    .action((opts: { golden?: string; journal?: string; show: number; minSpread: number }, c: Command) => {
+    .action((_opts: unknown, c: Command) => {
       const ctx = contextFrom(c);
+      // `--golden` may be taken by the parent `label` command's own option: read both levels.
+      const opts = c.optsWithGlobals<{ golden?: string; journal?: string; show: number; minSpread: number }>();
       const journalPath = opts.journal ?? (opts.golden ? journalPathFor(opts.golden) : undefined);
       if (!journalPath) throw new UsageError('--golden or --journal is required', 'e.g. rag label stats --golden goldens/mine.jsonl');
       const stats = labelStats(journalPath, { minSpread: opts.minSpread });
@@ -174,7 +179,12 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
   const manifestHash = stableHash({ ...retriever.manifest, createdAt: undefined, updatedAt: undefined });
   const unit: JudgmentUnit = opts.unit ?? 'doc';
 
-  const queue: QueueItem[] = initialQueue(journal, opts.queries);
+  const disputed = opts.adjudicate ? disputedItems(journal) : undefined;
+  const queue: QueueItem[] = disputed ? [...disputed.queries.values()].map((query) => ({ query })) : initialQueue(journal, opts.queries);
+  if (disputed && queue.length === 0) {
+    ctx.print('nothing to adjudicate: no open disagreements in the journal');
+    return;
+  }
   const typedMode = queue.length === 0;
   const history: { qi: number; key: string }[] = [];
   let flash = retriever.hasVectors ? '' : 'index has no vectors: pooling BM25 only';
@@ -187,6 +197,7 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
     item.candidates ??= await poolCandidates(retriever, item.query.text, {
       depth: opts.poolDepth ?? 10, caller, systems, unit, seed: opts.seed ?? 'rag-label', qid: item.query.id, reranker,
     });
+    if (disputed) item.candidates = item.candidates.filter((c) => disputed.grades.has(`${item.query.id}\u0000${c.key}`));
     return item.candidates;
   };
   const event = (type: LabelEvent['type'], q: QueryInfo, c: PoolCandidate, extra: Partial<LabelEvent> = {}): LabelEvent => ({
@@ -194,6 +205,7 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
     at: new Date().toISOString(), index_manifest_hash: manifestHash,
     ...(caller.principals.some((p) => p !== 'public') ? { as: caller.principals } : {}),
     ...(caller.tenant !== ctx.config.tenant.default ? { tenant: caller.tenant } : {}),
+    ...(disputed && type !== 'note' ? { adjudicated: true } : {}),
     ...extra,
   });
 
@@ -201,26 +213,42 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
     while (!quit) {
       if (qi >= queue.length) {
         if (!typedMode) break;
-        const text = (await input({ message: 'Query to label (Enter on an empty line to finish):' })).trim();
+        process.stdout.write('\x1b[2J\x1b[3J\x1b[H');
+        process.stdout.write(`rag label · ${labeler} · as ${caller.principals.join(', ')} @ ${caller.tenant} · ${graded} graded this session\n`);
+        if (flash) process.stdout.write(`» ${flash}\n`);
+        flash = '';
+        let text = '';
+        try {
+          text = (await input({ message: 'Query to label (Enter on an empty line to finish):' })).trim();
+        } catch (err) {
+          if ((err as Error).name !== 'ExitPromptError') throw err;
+          quit = true;
+        }
         if (!text) break;
         queue.push({ query: typedQuery(journal, text) });
       }
       const item = queue[qi]!;
       const candidates = await pool(item);
       const state = journal.state();
-      const ci = candidates.findIndex((c) => !verdictOf(state, labeler, item.query.id, c.key));
+      const pending = (c: PoolCandidate) => {
+        const v = verdictOf(state, labeler, item.query.id, c.key);
+        return !v || (disputed !== undefined && !v.adjudicated);
+      };
+      const ci = candidates.findIndex(pending);
       if (ci < 0) {
-        if (candidates.length === 0) flash = `no results for "${item.query.text}" as ${caller.principals.join(', ')}`;
+        flash = candidates.length === 0
+          ? `no results for "${item.query.text}" as ${caller.principals.join(', ')}: nothing to label`
+          : `all ${candidates.length} candidates for "${item.query.text}" are judged`;
         qi++;
         continue;
       }
       const cand = candidates[ci]!;
-      const judgedHere = candidates.filter((c) => verdictOf(state, labeler, item.query.id, c.key)).length;
+      const judgedHere = candidates.filter((c) => !pending(c)).length;
       const screen = renderCandidate({
         labeler, caller, queryIndex: qi + 1, queryCount: typedMode ? undefined : queue.length, query: item.query,
         candidateIndex: ci + 1, candidateCount: candidates.length, judged: judgedHere, cand,
         previous: undone && undone.key === `${item.query.id}\u0000${cand.key}` ? undone.grade : undefined,
-        flash, graded,
+        flash, graded, others: disputed?.grades.get(`${item.query.id}\u0000${cand.key}`),
       });
       flash = '';
       let action: Action;
@@ -290,6 +318,18 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
   }
 }
 
+/** Open disagreements (any spread), grouped by query: what `--adjudicate` walks through. */
+function disputedItems(journal: Journal): { queries: Map<string, QueryInfo>; grades: Map<string, Record<string, number>> } {
+  const stats = computeStats(journal.state(), journal.path);
+  const queries = new Map<string, QueryInfo>();
+  const grades = new Map<string, Record<string, number>>();
+  for (const d of stats.disagreements) {
+    if (!queries.has(d.qid)) queries.set(d.qid, { id: d.qid, text: d.query });
+    grades.set(`${d.qid}\u0000${d.key}`, d.grades);
+  }
+  return { queries, grades };
+}
+
 function initialQueue(journal: Journal, queriesFile: string | undefined): QueueItem[] {
   if (queriesFile) {
     let text: string;
@@ -332,6 +372,8 @@ interface CandidateView {
   judged: number;
   cand: PoolCandidate;
   previous?: number | null;
+  /** Adjudication only: what each labeler gave (labelers never see each other's grades otherwise). */
+  others?: Record<string, number>;
   flash: string;
   graded: number;
 }
@@ -358,6 +400,7 @@ export function renderCandidate(v: CandidateView, columns = process.stdout.colum
   const tail = [
     rule,
     `Grade:   0 ${GRADE_SCALE[0]} · 1 ${GRADE_SCALE[1]} · 2 ${GRADE_SCALE[2]} · 3 ${GRADE_SCALE[3]}`,
+    v.others ? `Labelers: ${Object.entries(v.others).map(([l, g]) => `${l} gave ${g}`).join(' · ')} — your grade decides` : '',
     v.previous !== undefined ? `You had: ${v.previous === null ? 'skipped' : `grade ${v.previous}`} (undone)` : '',
     v.flash ? `» ${v.flash}` : '',
   ].filter((l, i) => i < 2 || l);
@@ -422,6 +465,7 @@ function printStats(ctx: Context, s: LabelStats, show: number): void {
     return;
   }
   ctx.print(`${s.disagreements.length} disagreement(s) to adjudicate${s.disagreements.length > show ? ` (first ${show}; --show N for more, --json for all)` : ''}:`);
+  if (show === 0) return;
   const d = makeTable(['qid', 'judged', 'grades', 'golden now', 'query']);
   for (const x of s.disagreements.slice(0, show)) {
     d.push([x.qid, x.key, Object.entries(x.grades).map(([l, g]) => `${l}=${g}`).join(' '), String(x.golden), x.query.slice(0, 50)]);
@@ -433,5 +477,3 @@ function fmt(x: number | null | undefined): string {
   return x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(3);
 }
 
-// Exposed for tests of the screen layout.
-export type { PoolSystem };

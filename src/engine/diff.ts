@@ -161,7 +161,8 @@ async function loadArtifact(dir: string, qrelsGiven: Qrels | null): Promise<Diff
   const retrieval = isRecord(m.retrieval) ? m.retrieval : isRecord(metrics.retrieval) ? metrics.retrieval : {};
 
   const runFile = path.join(dir, 'run.trec');
-  const run = existsSync(runFile) ? parseTrecRun(readFileSync(runFile, 'utf8'), runFile) : null;
+  // rag eval percent-encodes ids with whitespace when it writes run.trec; undo that so ids match the judgments.
+  const run = existsSync(runFile) ? parseTrecRun(readFileSync(runFile, 'utf8'), runFile, { decodeIds: true }) : null;
   const queriesFile = path.join(dir, 'queries.json');
   const texts = existsSync(queriesFile) ? readJson(queriesFile) : {};
   const queryTexts: Record<string, string> = {};
@@ -172,7 +173,7 @@ async function loadArtifact(dir: string, qrelsGiven: Qrels | null): Promise<Diff
     // Best effort: the golden set is only used for relevance marks and missing query texts, and
     // only when it is still the one the artifact was scored on.
     try {
-      const set = await loadGoldenSet(golden.source);
+      const set = await loadGoldenFromSource(golden.source);
       if (set.hash === goldenHash) {
         qrels = set.qrels;
         for (const q of set.queries) queryTexts[q.id] ??= q.text;
@@ -194,6 +195,18 @@ async function loadArtifact(dir: string, qrelsGiven: Qrels | null): Promise<Diff
     facts: artifactFacts(m, metrics, golden, retrieval),
     label: `${str(retrieval.mode)}${retrieval.rerank ? '+rerank' : ''}`,
   };
+}
+
+/**
+ * Re-open the golden set an artifact names in `golden.source`, as `rag eval` wrote it:
+ * `jsonl:FILE`, `beir:DIR (split S)` or `qrels:FILE + queries:FILE` (a bare path also works).
+ */
+export function loadGoldenFromSource(source: string): ReturnType<typeof loadGoldenSet> {
+  const beir = /^beir:(.*) \(split (.+)\)$/.exec(source);
+  if (beir) return loadGoldenSet(beir[1], { split: beir[2] });
+  const pair = /^qrels:(.*) \+ queries:(.*)$/.exec(source);
+  if (pair) return loadGoldenSet(pair[2], { qrels: pair[1] });
+  return loadGoldenSet(source.replace(/^jsonl:/, ''));
 }
 
 function artifactFacts(
@@ -368,6 +381,8 @@ export interface Mover {
   entered: DocMove[];
   /** In A's top k but not B's. */
   left: DocMove[];
+  /** Every judged-relevant document (grade > 0) with its rank in A and in B: why the metric moved. */
+  relevant: DocMove[];
 }
 
 export interface DiffOptions {
@@ -491,8 +506,8 @@ function gradeOf(judged: ReadonlyMap<string, number> | undefined, docId: string)
 }
 
 /** The documents that entered and left the top k, with their ranks on both sides. */
-export function topKChanges(runA: Run | null, runB: Run | null, qrels: Qrels | null, qid: string, k: number): { entered: DocMove[]; left: DocMove[] } {
-  if (!runA || !runB) return { entered: [], left: [] };
+export function topKChanges(runA: Run | null, runB: Run | null, qrels: Qrels | null, qid: string, k: number): { entered: DocMove[]; left: DocMove[]; relevant: DocMove[] } {
+  if (!runA || !runB) return { entered: [], left: [], relevant: [] };
   // The order metrics see (score, then doc id as trec_eval), not the file's rank column.
   const rankedA = rankTopic(runA.get(qid) ?? []).map((e) => e.docId);
   const rankedB = rankTopic(runB.get(qid) ?? []).map((e) => e.docId);
@@ -509,9 +524,13 @@ export function topKChanges(runA: Run | null, runB: Run | null, qrels: Qrels | n
     const rel = gradeOf(judged, docId);
     return { docId, rankA: rA(docId), rankB: rB(docId), ...(rel !== undefined ? { rel } : {}) };
   };
+  const relevantDocs = new Set<string>();
+  for (const [key, rel] of judged ?? []) if (rel > 0) relevantDocs.add(rA(key) !== null || rB(key) !== null ? key : docIdOf(key));
+  const bestRank = (m: DocMove) => Math.min(m.rankA ?? Infinity, m.rankB ?? Infinity);
   return {
     entered: rankedB.slice(0, k).filter((d) => !topA.has(d)).map(move),
     left: rankedA.slice(0, k).filter((d) => !topB.has(d)).map(move),
+    relevant: [...relevantDocs].map(move).sort((x, y) => bestRank(x) - bestRank(y) || (x.docId < y.docId ? -1 : x.docId > y.docId ? 1 : 0)),
   };
 }
 

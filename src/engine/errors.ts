@@ -42,3 +42,13 @@ export class StoreError extends RagError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A search produced a chunk the caller may not see. The pre-filter makes this impossible, so it
+ * is a bug (or a tampered store): the search refuses to answer rather than leak. Exit 3.
+ */
+export class AclViolationError extends StoreError {
+  constructor(readonly chunkId: string, stage: string) {
+    super(`ACL violation: chunk ${chunkId} ${stage} for a caller who may not see it`, 'run `rag audit acl` and rebuild the index');
+  }
+}

@@ -1,7 +1,7 @@
 import type * as lancedb from '@lancedb/lancedb';
 import { aclWhere, isVisible } from './acl.js';
 import type { RagConfig } from './config.js';
-import { StoreError, UsageError } from './errors.js';
+import { AclViolationError, StoreError, UsageError } from './errors.js';
 import { readIndexManifest, type IndexManifest } from './indexer.js';
 import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
 import { plainRow, Store } from './store.js';
@@ -161,7 +161,7 @@ export class Retriever {
     // Defence in depth: the pre-filter already excluded these; a candidate failing here is a bug.
     for (const e of ranked) {
       if (!isVisible(e.c.ref, opts.caller)) {
-        throw new StoreError(`ACL violation: chunk ${e.id} passed the pre-filter for a caller who may not see it`);
+        throw new AclViolationError(e.id, 'passed the pre-filter');
       }
     }
     if (opts.groupByDoc) {
@@ -211,7 +211,7 @@ export class Retriever {
     for (const ref of refs) {
       const chunk = out.get(ref.chunk_id);
       if (!chunk) throw new StoreError(`index "${this.manifest.name}" changed during the search (chunk ${ref.chunk_id} moved)`, 'retry the query');
-      if (!isVisible(chunk, caller)) throw new StoreError(`ACL violation: chunk ${ref.chunk_id} fetched for a caller who may not see it`);
+      if (!isVisible(chunk, caller)) throw new AclViolationError(ref.chunk_id, 'was fetched');
     }
     return out;
   }

@@ -47,13 +47,24 @@ export function metricRows(result: DiffResult): string[][] {
 
 function docCell(moves: readonly DocMove[], side: 'entered' | 'left', limit: number): string {
   if (moves.length === 0) return '—';
-  const shown = moves.slice(0, limit).map((d) => {
+  // Relevant documents first: they are usually why the metric moved.
+  const ordered = [...moves.filter((d) => (d.rel ?? 0) > 0), ...moves.filter((d) => !((d.rel ?? 0) > 0))];
+  const shown = ordered.slice(0, limit).map((d) => {
     const here = side === 'entered' ? d.rankB : d.rankA;
     const there = side === 'entered' ? d.rankA : d.rankB;
     const other = side === 'entered' ? 'A' : 'B';
     const rel = d.rel !== undefined ? ` rel=${d.rel}` : '';
     return `${d.docId} @${here} (${other} ${there === null ? 'not retrieved' : `@${there}`})${rel}`;
   });
+  if (moves.length > limit) shown.push(`+${moves.length - limit} more`);
+  return shown.join('\n');
+}
+
+/** Where the judged-relevant documents sit in A and in B: `doc 17→1`. */
+function relevantCell(moves: readonly DocMove[], limit: number): string {
+  if (moves.length === 0) return '—';
+  const at = (r: number | null) => (r === null ? '∅' : String(r));
+  const shown = moves.slice(0, limit).map((d) => `${d.docId} ${at(d.rankA)}→${at(d.rankB)}`);
   if (moves.length > limit) shown.push(`+${moves.length - limit} more`);
   return shown.join('\n');
 }
@@ -106,19 +117,20 @@ export function diffTerminal(result: DiffResult): string {
       continue;
     }
     const head = ['query', 'A', 'B', 'Δ', 'text'];
-    if (mv.rankings) head.push(`entered top ${mv.k}`, `left top ${mv.k}`);
+    if (mv.rankings) head.push('relevant: rank A→B', `entered top ${mv.k}`, `left top ${mv.k}`);
     const t = makeTable(head);
     for (const m of list) t.push(moverRow(m, mv.rankings));
     out.push(t.toString());
   }
-  if (!mv.rankings) out.push('', '(run.trec missing on one side: documents that entered or left the top k are not shown)');
+  if (mv.rankings && mv.improved.length + mv.regressed.length > 0) out.push(`relevant: judged-relevant documents, rank in A → rank in B (∅ = not retrieved). @r: rank; rel: judged grade.`);
+  else out.push('', '(run.trec missing on one side: documents that entered or left the top k are not shown)');
   // The gate verdict goes to stderr (the command prints it), like `rag eval --gate`.
   return out.join('\n');
 }
 
 function moverRow(m: Mover, rankings: boolean): string[] {
-  const row = [m.qid, num(m.a), num(m.b), signed(m.delta), clip(m.text, 48)];
-  if (rankings) row.push(docCell(m.entered, 'entered', 5), docCell(m.left, 'left', 5));
+  const row = [m.qid, num(m.a), num(m.b), signed(m.delta), clip(m.text, 40)];
+  if (rankings) row.push(relevantCell(m.relevant, 3), docCell(m.entered, 'entered', 3), docCell(m.left, 'left', 3));
   return row;
 }
 
@@ -161,11 +173,11 @@ export function diffMarkdown(result: DiffResult): string {
       continue;
     }
     const head = ['query', 'A', 'B', 'Δ', 'text'];
-    if (mv.rankings) head.push(`entered top ${mv.k}`, `left top ${mv.k}`);
+    if (mv.rankings) head.push('relevant: rank A→B', `entered top ${mv.k}`, `left top ${mv.k}`);
     L.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
     for (const m of list) {
       const row = [m.qid, num(m.a), num(m.b), signed(m.delta), clip(m.text, 100)];
-      if (mv.rankings) row.push(docCell(m.entered, 'entered', 10), docCell(m.left, 'left', 10));
+      if (mv.rankings) row.push(relevantCell(m.relevant, 10), docCell(m.entered, 'entered', 10), docCell(m.left, 'left', 10));
       L.push(`| ${row.map(mdCell).join(' | ')} |`);
     }
     L.push('');

@@ -8,7 +8,9 @@ import {
   enumerateCallers,
   inverseDocumentFrequencies,
   probeQueries,
+  safeSearch,
 } from '../../src/engine/audit/acl-probe.js';
+import { StoreError } from '../../src/engine/errors.js';
 import { defaultConfig } from '../../src/engine/config.js';
 import { rag, SHARED, STATIC_MODEL, tempDir } from '../helpers/cli.js';
 
@@ -34,6 +36,26 @@ describe('probe queries', () => {
 
   it('has nothing to probe with in a chunk of punctuation and numbers', () => {
     expect(probeQueries('--- 12 34 | ---', idf)).toEqual([]);
+  });
+});
+
+describe('safeSearch', () => {
+  const caller = { principals: ['public'], tenant: 'default' };
+  it("turns the retriever's own ACL refusal into a finding naming the chunk", async () => {
+    const refusing = {
+      search: async () => {
+        throw new StoreError('ACL violation: chunk docs/hr.md#0:abc passed the pre-filter for a caller who may not see it');
+      },
+    };
+    expect(await safeSearch(refusing, 'salary', 'bm25', caller, 10)).toEqual({ violation: 'docs/hr.md#0:abc' });
+  });
+  it('lets every other error through', async () => {
+    const broken = {
+      search: async () => {
+        throw new StoreError('cannot open store');
+      },
+    };
+    await expect(safeSearch(broken, 'salary', 'bm25', caller, 10)).rejects.toThrow('cannot open store');
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import { isVisible, PUBLIC } from '../acl.js';
 import type { RagConfig } from '../config.js';
-import { errorMessage, StoreError } from '../errors.js';
+import { AclViolationError, errorMessage, StoreError } from '../errors.js';
 import type { IndexManifest } from '../indexer.js';
 import { Retriever } from '../retriever.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store.js';
@@ -315,11 +315,9 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
   return summary;
 }
 
-const VIOLATION_RE = /^ACL violation: chunk (\S+) passed the pre-filter/;
-
 /** A search whose defence-in-depth refusal is a finding, not a crash. */
-async function safeSearch(
-  retriever: Retriever,
+export async function safeSearch(
+  retriever: Pick<Retriever, 'search'>,
   query: string,
   mode: RetrievalMode,
   caller: Caller,
@@ -329,8 +327,7 @@ async function safeSearch(
     const res = await retriever.search(query, { mode, k, caller, rerank: null });
     return { hits: res.hits };
   } catch (err) {
-    const m = err instanceof StoreError ? VIOLATION_RE.exec(err.message) : null;
-    if (m) return { violation: m[1]! };
+    if (err instanceof AclViolationError) return { violation: err.chunkId };
     throw err;
   }
 }

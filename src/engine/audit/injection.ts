@@ -72,8 +72,11 @@ const TEMPLATE_MENTION_BEFORE = /\b(?:use|uses|using|the|with|an?|like)\s*$/i;
 const PROMPT_LEAK = /\b(?:reveal|print|output|show|repeat|display|disclose|leak|dump|recite|write\s+out|give\s+me|tell\s+me|send\s+me|share)\s+(?:(?:me|us|all|any|back|out)\s+)?(?:your|the)\s+(?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system)\s+){0,2}(?:system\s+prompt|prompt|instructions|system\s+message|pre-?prompt|rules|configuration)\b/gi;
 
 const URL = /https?:\/\/(?:[^\s)"'<>{}[\]]|\{[^}\s]{0,40}\}|\[[^\]\s]{0,40}\]|<[^>\n]{0,60}>)+/gi;
-const EXFIL_VERB = /\b(?:send|post|forward|upload|transmit|submit|exfiltrate|append|include|attach|visit|open|navigate\s+to|go\s+to|fetch|load|request|call|copy|leak|e-?mail)\b/i;
-const EXFIL_DATA = /\b(?:conversation|chat\s+(?:history|log)|messages|history|user\s+data|personal\s+data|credentials?|passwords?|api\s+keys?|keys|tokens?|session|cookies?|secrets?|system\s+prompt|the\s+above|context|e-?mail\s+address(?:es)?|summary|clipboard|contents?)\b/i;
+// Verbs must stand as words, not inside package names (node-fetch, @protobufjs/fetch).
+const EXFIL_VERB = /(?<![\w/@-])(?:send|post|forward|upload|transmit|submit|exfiltrate|append|include|attach|visit|open|navigate\s+to|go\s+to|fetch|load|request|call|copy|leak|e-?mail)\b/i;
+// What would be stolen: conversation, credentials, personal data — not generic words like "contents".
+const EXFIL_DATA = /\b(?:conversation|chat\s+(?:history|log)|(?:user|previous|prior|all|earlier)\s+messages|(?:chat|conversation|browsing)\s+history|user\s+data|personal\s+data|user's\s+\w+|credentials?|passwords?|api\s+keys?|access\s+keys?|tokens?|session|cookies?|secrets?|system\s+prompt|the\s+above|e-?mail\s+address(?:es)?|clipboard)\b/i;
+const BLOCK_BREAK = /\n\s*\n|\n\s*(?:[-*+]|\d+\.|#{1,6})\s/;
 const URL_PLACEHOLDER = /\{[^}]*\}|\[[A-Z_]{2,}\]|\$[A-Z_]{2,}|<[^>]+>|%s|\{\{/;
 
 const MD_IMAGE = /!\[[^\]\n]{0,200}\]\(\s*<?(https?:\/\/[^\s)]+)/gi;
@@ -144,20 +147,20 @@ function collectSignals(text: string): Signal[] {
 
   for (const m of matchAll(URL, text)) {
     const url = m[0];
-    const paraStart = Math.max(text.lastIndexOf('\n\n', m.index), m.index - 150, 0);
-    const before = text.slice(paraStart, m.index);
-    const afterEnd = text.indexOf('\n\n', m.index + url.length);
-    const after = text.slice(m.index + url.length, Math.min(afterEnd < 0 ? text.length : afterEnd, m.index + url.length + 80));
-    const verb = EXFIL_VERB.exec(before) ?? EXFIL_VERB.exec(after);
+    // The instruction and its URL share a paragraph and a list item (changelog bullets are separate).
+    const before = text.slice(Math.max(0, m.index - 150), m.index).split(BLOCK_BREAK).pop()!;
+    const beforeStart = m.index - before.length;
+    const after = text.slice(m.index + url.length, m.index + url.length + 80).split(BLOCK_BREAK)[0];
+    // Inline code holds names (`request`, `tough-cookie`), not words of an instruction.
+    const blank = (s: string) => s.replace(/`[^`\n]*`/g, (c) => ' '.repeat(c.length));
+    const verb = EXFIL_VERB.exec(blank(before));
     if (!verb) continue;
-    const data = EXFIL_DATA.test(before) || EXFIL_DATA.test(after) || EXFIL_DATA.test(decodeURIComponentSafe(url));
+    const data = EXFIL_DATA.test(blank(before).slice(verb.index)) || EXFIL_DATA.test(blank(after)) || EXFIL_DATA.test(decodeURIComponentSafe(url));
     const placeholder = URL_PLACEHOLDER.test(url);
     if (!data && !placeholder) continue;
     let base = data ? 0.55 : 0.5;
     if (data && placeholder) base += 0.25;
-    const verbIdx = EXFIL_VERB.exec(before);
-    const start = verbIdx ? paraStart + verbIdx.index : m.index;
-    add('exfiltration', start, m.index + url.length, base);
+    add('exfiltration', beforeStart + verb.index, m.index + url.length, base);
   }
 
   for (const m of matchAll(MD_IMAGE, text)) {

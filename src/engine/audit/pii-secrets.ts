@@ -55,17 +55,17 @@ const detectPhone: Detector = (text) => {
     out.push({ ruleId: 'phone', start, end: start + trimmed.length, score });
   };
   // International: +CC followed by digit groups
-  for (const m of matchAll(/(?<![\w+])\+\d(?:[ .\-]?\(?\d{1,5}\)?){2,7}(?![\w])/g, text)) {
+  for (const m of matchAll(/(?<![\w+]|\d[ .\-])\+\d(?:[ .\-]?\(?\d{1,5}\)?){2,7}(?![\w]|[ .\-]\d)/g, text)) {
     push(m.index, m[0], 0.9, 8, 15);
   }
   // North American: (415) 555-0132, 415-555-0132, 415.555.0132, optional leading 1
-  for (const m of matchAll(/(?<![\w.+\-/])(?:1[ .\-])?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})([ .\-]))[2-9]\d{2}([ .\-])\d{4}(?![\w\-]|\.\d)/g, text)) {
+  for (const m of matchAll(/(?<![\w.+\-/]|\d[ .\-])(?:1[ .\-])?(?:\(([2-9]\d{2})\)\s?|([2-9]\d{2})([ .\-]))[2-9]\d{2}([ .\-])\d{4}(?![\w\-]|[ .]\d)/g, text)) {
     if (m[3] !== undefined && m[3] !== m[4]) continue; // mixed separators: not a phone number
     if (text[m.index - 1] === '+') continue;
     push(m.index, m[0], 0.75, 10, 11);
   }
   // European national format with trunk 0: 020 7946 0958, 030 1234567, 06 12 34 56 78
-  for (const m of matchAll(/(?<![\w.+\-/:])0[1-9]\d{0,3}(?:[ /\-]\d{2,8}){1,4}(?![\w\-]|\.\d)/g, text)) {
+  for (const m of matchAll(/(?<![\w.+\-/:]|\d[ .\-])0[1-9]\d{0,3}(?:[ /\-]\d{2,8}){1,4}(?![\w\-]|[ .]\d)/g, text)) {
     push(m.index, m[0], 0.6, 9, 12);
   }
   return out;
@@ -132,7 +132,7 @@ function ipv4Reserved(o: number[]): boolean {
 
 /** Public resolvers are infrastructure everyone types into configs, not data about a person. */
 const WELL_KNOWN_PUBLIC = new Set(['8.8.8.8', '8.8.4.4', '1.1.1.1', '1.0.0.1', '9.9.9.9', '149.112.112.112', '208.67.222.222', '208.67.220.220']);
-const VERSION_CONTEXT = /\b(version|release|build|ver\.?|rev\.?|v)\s*$/i;
+const VERSION_CONTEXT = /(?:\b(?:version|release|build|ver\.?|rev\.?|v)|§)\s*$/i;
 
 const detectIp: Detector = (text) => {
   const out: RawMatch[] = [];
@@ -140,6 +140,8 @@ const detectIp: Detector = (text) => {
     const ip = m[0];
     if (!isIPv4(ip) || /(^|\.)0\d/.test(ip)) continue;
     if (VERSION_CONTEXT.test(text.slice(Math.max(0, m.index - 20), m.index))) continue;
+    // 1.2.3.4 / 3.2.5.1: four single digits are section or version numbers far more often than hosts.
+    if (/^\d\.\d\.\d\.\d$/.test(ip)) continue;
     if (WELL_KNOWN_PUBLIC.has(ip)) continue;
     const reserved = ipv4Reserved(ip.split('.').map(Number));
     out.push({ ruleId: reserved ? 'ipv4-private' : 'ipv4', start: m.index, end: m.index + ip.length, score: 0.8 });
