@@ -70,6 +70,8 @@ const byScoreThenId = (a: { score: number; id: string }, b: { score: number; id:
 export class Retriever {
   private embedder: Embedder | null = null;
   private warned = false;
+  /** Recent query vectors: re-asked queries (eval sweeps, label pools, UIs) skip the model. */
+  private queryVectors = new Map<string, Float32Array>();
 
   private constructor(
     readonly store: Store,
@@ -232,11 +234,16 @@ export class Retriever {
 
   private async vector(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
     const te = performance.now();
-    const embedder = await this.getEmbedder();
-    const [vec] = await embedder.embedQueries([query]);
+    let vec = this.queryVectors.get(query);
+    if (!vec) {
+      const embedder = await this.getEmbedder();
+      [vec] = await embedder.embedQueries([query]);
+      if (this.queryVectors.size >= 1024) this.queryVectors.delete(this.queryVectors.keys().next().value!);
+      this.queryVectors.set(query, vec!);
+    }
     timings.embed_ms = performance.now() - te;
     const t = performance.now();
-    let q = this.table.vectorSearch(vec!).column('vector').distanceType('cosine').where(where).select(CANDIDATE_COLUMNS).withRowId().limit(limit);
+    let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select(CANDIDATE_COLUMNS).withRowId().limit(limit);
     if (this.manifest.ann) q = q.nprobes(this.config.retrieval.nprobes).refineFactor(this.config.retrieval.refineFactor);
     const rows = await q.toArray();
     timings.vector_ms = performance.now() - t;

@@ -10,7 +10,7 @@ import {
   probeQueries,
   safeSearch,
 } from '../../src/engine/audit/acl-probe.js';
-import { StoreError } from '../../src/engine/errors.js';
+import { StoreError, AclViolationError } from '../../src/engine/errors.js';
 import { defaultConfig } from '../../src/engine/config.js';
 import { rag, SHARED, STATIC_MODEL, tempDir } from '../helpers/cli.js';
 
@@ -44,7 +44,7 @@ describe('safeSearch', () => {
   it("turns the retriever's own ACL refusal into a finding naming the chunk", async () => {
     const refusing = {
       search: async () => {
-        throw new StoreError('ACL violation: chunk docs/hr.md#0:abc passed the pre-filter for a caller who may not see it');
+        throw new AclViolationError('docs/hr.md#0:abc', 'passed the pre-filter');
       },
     };
     expect(await safeSearch(refusing, 'salary', 'bm25', caller, 10)).toEqual({ violation: 'docs/hr.md#0:abc' });

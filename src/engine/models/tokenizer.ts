@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AutoTokenizer, PreTrainedTokenizer } from '@huggingface/transformers';
 import { StoreError } from '../errors.js';
+import { UnigramSegmenter } from './unigram.js';
 
 export interface Encoded {
   inputIds: number[];
@@ -119,5 +120,17 @@ export async function loadTokenizer(dir: string): Promise<ModelTokenizer> {
   const name = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : 'PreTrainedTokenizer';
   const mapping = (AutoTokenizer as unknown as { TOKENIZER_CLASS_MAPPING: Record<string, typeof PreTrainedTokenizer> }).TOKENIZER_CLASS_MAPPING;
   const Cls = mapping[name] ?? PreTrainedTokenizer;
-  return new ModelTokenizer(new Cls(tokenizerJson as object, config), config);
+  const inner = new Cls(tokenizerJson as object, config);
+  installFastUnigram(inner, tokenizerJson);
+  return new ModelTokenizer(inner, config);
+}
+
+/** Swaps transformers.js's quadratic Unigram segmentation for the linear one in unigram.ts. */
+function installFastUnigram(inner: PreTrainedTokenizer, json: unknown): void {
+  const model = (json as { model?: { type?: string; vocab?: [string, number][]; unk_id?: number } }).model;
+  if (model?.type !== 'Unigram' || !Array.isArray(model.vocab)) return;
+  const segmenter = new UnigramSegmenter(model.vocab, model.unk_id ?? 0);
+  const pieces = model.vocab.map(([p]) => p);
+  const target = (inner as unknown as { model: { encode(tokens: string[]): string[] } }).model;
+  target.encode = (tokens: string[]) => tokens.flatMap((t) => segmenter.encode(t).map((id) => pieces[id]!));
 }

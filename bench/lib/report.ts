@@ -1,0 +1,232 @@
+/** Goals of the performance issue, checked against a result, and the Markdown tables of results. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MachineInfo } from './machine.js';
+import type { Latency, Spread } from './stats.js';
+
+export interface SectionOutcome {
+  result?: unknown;
+  error?: string;
+  seconds: number;
+  processMaxRssMiB?: number;
+}
+
+export interface Goal {
+  goal: string;
+  target: string;
+  value: string | null;
+  met: boolean | null;
+  data: string;
+}
+
+export interface BenchResult {
+  name: string;
+  mode: 'quick' | 'full';
+  command: string;
+  startedAt: string;
+  seconds: number;
+  machine: MachineInfo;
+  sections: Partial<Record<string, SectionOutcome>>;
+  goals: Goal[];
+}
+
+/* Loose views of the section results (they are plain JSON). */
+type AnyObj = Record<string, any>;
+const sec = (r: BenchResult, name: string): AnyObj | undefined => r.sections[name]?.result as AnyObj | undefined;
+const f = (x: number | undefined | null, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? '—' : x.toFixed(d));
+
+export function evaluateGoals(r: BenchResult): Goal[] {
+  const goals: Goal[] = [];
+  const add = (goal: string, target: string, value: number | undefined, met: (v: number) => boolean, data: string, unit = '') =>
+    goals.push({ goal, target, value: value === undefined ? null : `${f(value, unit === '' ? 3 : 1)}${unit}`, met: value === undefined ? null : met(value), data });
+
+  const warm = sec(r, 'warm');
+  const hybrid = warm?.modes?.find((m: AnyObj) => m.mode === 'hybrid');
+  add('warm hybrid query (no rerank), p95 wall', '< 20 ms', hybrid?.wallMs?.p95, (v) => v < 20, `${warm?.corpus ?? '?'}, ${warm?.queries ?? '?'} queries`, ' ms');
+
+  const cold = sec(r, 'cold');
+  add('cold `rag query --mode bm25` process, median wall', '< 500 ms', cold?.bm25?.wallMs?.median, (v) => v < 500, `${cold?.corpus ?? '?'}`, ' ms');
+  add('cold `rag query --mode hybrid` process (model load), median wall', '< 1500 ms', cold?.hybrid?.wallMs?.median, (v) => v < 1500, `${cold?.corpus ?? '?'}, ${cold?.model ?? ''}`, ' ms');
+
+  const ann = sec(r, 'ann');
+  const bests: AnyObj[] = (ann?.indexes ?? []).map((i: AnyObj) => ({ ...i.best, kind: i.kind })).filter((b: AnyObj) => b.latencyMs);
+  const okBest = bests.filter((b) => b.recallAt10 >= 0.95).sort((a, b) => a.latencyMs.p95 - b.latencyMs.p95)[0] ?? bests[0];
+  goals.push({
+    goal: 'vector query on the synthetic store, p95 at recall@10 ≥ 0.95',
+    target: '< 50 ms',
+    value: okBest ? `${f(okBest.latencyMs.p95)} ms @ recall ${f(okBest.recallAt10, 3)} (${settingLabel(okBest)})` : null,
+    met: okBest ? okBest.recallAt10 >= 0.95 && okBest.latencyMs.p95 < 50 : null,
+    data: `${ann?.rows ?? '?'} rows × ${ann?.dim ?? '?'} dims`,
+  });
+
+  const ingest = sec(r, 'ingest');
+  const sf = ingest?.corpora?.find((c: AnyObj) => c.corpus === 'scifact');
+  add('SciFact ingest + BM25 index, median wall', '< 10 s', sf?.ingestPlusBm25Seconds?.median, (v) => v < 10, sf ? `${sf.documents} docs` : 'not run (quick mode)', ' s');
+
+  const emb = sec(r, 'embedding');
+  add('pipeline embedding throughput ÷ raw onnxruntime session', '≥ 0.90', emb?.ratioVsRawSession, (v) => v >= 0.9, emb ? `${emb.texts} passages, batch ${emb.batch}; ÷ raw incl. tokenization: ${f(emb.ratioVsRawWithTokenization, 3)}` : '');
+
+  const inc = sec(r, 'incremental');
+  goals.push({
+    goal: 'touch 1 document: only its chunks re-embedded',
+    target: `1 ≤ embedded ≤ its chunks`,
+    value: inc ? `${inc.oneChanged.embedded} embedded (doc has ${inc.oneChanged.docChunks} chunks), ${f(inc.oneChanged.ingestSeconds + inc.oneChanged.indexSeconds, 2)} s` : null,
+    met: inc ? Boolean(inc.oneChanged.onlyThatDocument) : null,
+    data: inc ? `${inc.documents} docs` : '',
+  });
+  return goals;
+}
+
+function settingLabel(s: AnyObj): string {
+  return Object.entries(s)
+    .filter(([k]) => ['nprobes', 'refineFactor', 'ef', 'kind'].includes(k))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+const sp = (s: Spread | undefined, d = 1) => (s ? `${f(s.median, d)} (${f(s.min, d)}–${f(s.max, d)})` : '—');
+const lat = (l: Latency | undefined) => (l ? `${f(l.p50)} / ${f(l.p95)} / ${f(l.p99)}` : '—');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function renderResult(r: BenchResult): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`## ${r.name} (${r.mode})`, '');
+  out.push(`\`${r.command}\` — ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${f(r.seconds, 0)} s total  `);
+  out.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, ${m.platform}, Node ${m.node}, LanceDB ${m.lancedb}, onnxruntime-node ${m.onnxruntime}`, '');
+  out.push('Spread is shown as median (min–max) over repeated runs; latencies as p50 / p95 / p99 in ms.', '');
+
+  out.push('### Goals', '');
+  out.push(table(['goal', 'target', 'measured', 'met', 'on'], r.goals.map((g) => [g.goal, g.target, g.value ?? '—', g.met === null ? 'n/a' : g.met ? '✅' : '❌', g.data])), '');
+
+  const errors = Object.entries(r.sections).filter(([, s]) => s?.error);
+  if (errors.length) out.push('### Failed sections', '', ...errors.map(([k, s]) => `- ${k}: \`${s!.error!.split('\n')[0]}\``), '');
+
+  const ingest = sec(r, 'ingest');
+  if (ingest) {
+    out.push('### Ingest (`rag ingest` then `rag index --model none`, fresh store each run)', '');
+    out.push(
+      table(
+        ['corpus', 'docs', 'chunks', 'input MiB', 'ingest s', 'docs/s', 'MiB/s', 'BM25 index s', 'ingest + BM25 s', 'peak RSS MiB (ingest / index)'],
+        ingest.corpora.map((c: AnyObj) => [
+          c.corpus, String(c.documents), String(c.chunks), f(c.inputMiB, 2), sp(c.ingestSeconds, 2), sp(c.docsPerSecond, 0), sp(c.mibPerSecond, 2),
+          sp(c.bm25IndexSeconds, 2), sp(c.ingestPlusBm25Seconds, 2), `${f(c.ingestMaxRssMiB?.median, 0)} / ${f(c.indexMaxRssMiB?.median, 0)}`,
+        ]),
+      ),
+      '',
+    );
+  }
+
+  const emb = sec(r, 'embedding');
+  if (emb) {
+    out.push(`### Embedding throughput (${emb.model}, ${emb.weights}, ${emb.texts} passages, batch ${emb.batch}, ${emb.threads} threads)`, '');
+    out.push(
+      table(
+        ['path', 'passages/s', 'pipeline ÷ this'],
+        [
+          ['raw onnxruntime session.run (pre-tokenized tensors)', sp(emb.rawSessionPassagesPerSecond), f(emb.ratioVsRawSession, 3)],
+          ['raw: tokenize + tensors + session.run', sp(emb.rawWithTokenizationPassagesPerSecond), f(emb.ratioVsRawWithTokenization, 3)],
+          ['pipeline: `embedder.embedPassages`', sp(emb.pipelinePassagesPerSecond), '1.000'],
+        ],
+      ),
+      '',
+      `Tokenization is ${f((emb.tokenizationShare ?? 0) * 100, 1)}% of the raw tokenize+run time. Peak RSS ${f(emb.maxRssMiB, 0)} MiB.`,
+      '',
+    );
+  }
+
+  const warm = sec(r, 'warm');
+  if (warm) {
+    out.push(`### Warm queries (in-process, ${warm.corpus}: ${warm.chunks} chunks, ${warm.model}; ${warm.queries} queries per mode, k = 10)`, '');
+    out.push(`Opening the index took ${f(warm.openMs)} ms, loading the model ${f(warm.warmMs)} ms. Peak RSS ${f(warm.maxRssMiB, 0)} MiB.`, '');
+    out.push(
+      table(
+        ['mode', '`timings.total_ms` p50 / p95 / p99', 'wall p50 / p95 / p99', 'mean per stage (ms)'],
+        warm.modes.map((x: AnyObj) =>
+          x.skipped
+            ? [x.mode, 'skipped', '—', x.skipped]
+            : [x.mode, lat(x.totalMs), lat(x.wallMs), Object.entries(x.stageMeanMs ?? {}).map(([k, v]) => `${k.replace(/_ms$/, '')} ${f(v as number, 2)}`).join(', ')],
+        ),
+      ),
+      '',
+    );
+  }
+
+  const cold = sec(r, 'cold');
+  if (cold) {
+    out.push(`### Cold \`rag query\` processes (${cold.corpus}, ${cold.model}; ${cold.runs} runs each)`, '');
+    const row = (label: string, x: AnyObj | undefined) => [label, sp(x?.wallMs, 0), x?.searchMs ? sp(x.searchMs, 1) : '—', f(x?.maxRssMiB?.median, 0)];
+    out.push(
+      table(
+        ['process', 'wall ms', 'search inside ms', 'peak RSS MiB'],
+        [row('`node -e 0` (floor)', cold.nodeStartup), row('`rag --version` (CLI load)', cold.ragVersion), row('`rag query --mode bm25`', cold.bm25), row('`rag query --mode vector`', cold.vector), row('`rag query --mode hybrid`', cold.hybrid)],
+      ),
+      '',
+    );
+  }
+
+  const ann = sec(r, 'ann');
+  if (ann) {
+    out.push(`### Synthetic store: ${ann.rows.toLocaleString('en-US')} chunks × ${ann.dim} dims, ${ann.queries} queries, depth ${ann.candidateDepth}`, '');
+    out.push(`Pre-filter: \`${ann.filter}\`. Peak RSS ${f(ann.maxRssMiB, 0)} MiB.`, '');
+    for (const idx of ann.indexes as AnyObj[]) {
+      const b = idx.build;
+      out.push(
+        `**${idx.kind}** ${JSON.stringify(b.index.params)} — ` +
+          (b.reused ? 'reused from bench/.cache' : `generated in ${f(b.generateSeconds)} s, indexed in ${f(b.indexSeconds)} s`) +
+          `; exact search (no index) p50 / p95 / p99: ${lat(idx.exactMs)} ms`,
+        '',
+      );
+      out.push(
+        table(
+          ['setting', 'p50 / p95 / p99 ms', 'recall@10 (mean)', 'recall@10 (worst query)'],
+          idx.settings.map((s: AnyObj) => [settingLabel(s) + (idx.best && settingLabel(idx.best) === settingLabel(s) ? ' **(best)**' : ''), lat(s.latencyMs), f(s.recallAt10, 3), f(s.minRecallAt10, 2)]),
+        ),
+        '',
+      );
+    }
+  }
+
+  const inc = sec(r, 'incremental');
+  if (inc) {
+    out.push(`### Incremental update (${inc.documents} Markdown docs, ${inc.chunks} chunks, ${inc.model})`, '');
+    out.push(
+      table(
+        ['step', 'ingest s', 'index s', 'docs updated', 'chunks embedded', 'peak RSS MiB (ingest / index)'],
+        [
+          ['first build', f(inc.initial.ingestSeconds, 2), f(inc.initial.indexSeconds, 2), String(inc.documents), String(inc.initial.embedded), `${f(inc.initial.ingestMaxRssMiB, 0)} / ${f(inc.initial.indexMaxRssMiB, 0)}`],
+          ['re-run, nothing changed', f(inc.unchangedRerun.ingestSeconds, 2), f(inc.unchangedRerun.indexSeconds, 2), String(inc.unchangedRerun.updated), String(inc.unchangedRerun.embedded), '—'],
+          [`one document edited (${inc.oneChanged.docChunks} chunks)`, f(inc.oneChanged.ingestSeconds, 2), f(inc.oneChanged.indexSeconds, 2), String(inc.oneChanged.updated), String(inc.oneChanged.embedded), `${f(inc.oneChanged.ingestMaxRssMiB, 0)} / ${f(inc.oneChanged.indexMaxRssMiB, 0)}`],
+        ],
+      ),
+      '',
+    );
+  }
+  out.push(
+    '### Section wall time and peak RSS of the section process',
+    '',
+    table(['section', 'seconds', 'peak RSS MiB'], Object.entries(r.sections).map(([k, s]) => [k, f(s?.seconds, 1), f(s?.processMaxRssMiB, 0)])),
+    '',
+  );
+  return out.join('\n');
+}
+
+/** bench/results/README.md: every results file in the folder, full runs first. */
+export function renderReadme(dir: string): string {
+  const results = readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .map((x) => JSON.parse(readFileSync(path.join(dir, x), 'utf8')) as BenchResult)
+    .sort((a, b) => (a.mode === b.mode ? a.name.localeCompare(b.name) : a.mode === 'full' ? -1 : 1));
+  return [
+    '# Benchmark results',
+    '',
+    'Written by `npm run bench` (bench/run.ts); do not edit by hand. `--quick` is the reduced mode CI runs on',
+    'small data (fixtures, a 10k-row synthetic store) so the harness cannot rot; its figures are not the goals\'.',
+    'The full run uses SciFact (BEIR) and a 1,000,000-row synthetic store.',
+    '',
+    ...results.map(renderResult),
+  ].join('\n');
+}
