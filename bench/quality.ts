@@ -6,7 +6,7 @@
  *
  *   npm run bench:quality [-- --quick]      (writes bench/results/quality.json and quality.md)
  */
-process.env.LANCEDB_LOG ??= 'error';
+
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

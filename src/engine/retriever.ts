@@ -224,7 +224,7 @@ export class Retriever {
       .query()
       .fullTextSearch(query, { columns: 'text' })
       .where(where)
-      .select(CANDIDATE_COLUMNS)
+      .select([...CANDIDATE_COLUMNS, '_score'])
       .withRowId()
       .limit(limit)
       .toArray();
@@ -243,7 +243,7 @@ export class Retriever {
     }
     timings.embed_ms = performance.now() - te;
     const t = performance.now();
-    let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select(CANDIDATE_COLUMNS).withRowId().limit(limit);
+    let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select([...CANDIDATE_COLUMNS, '_distance']).withRowId().limit(limit);
     if (this.manifest.ann) q = q.nprobes(this.config.retrieval.nprobes).refineFactor(this.config.retrieval.refineFactor);
     const rows = await q.toArray();
     timings.vector_ms = performance.now() - t;
