@@ -52,23 +52,27 @@ export const configSchema = z.strictObject({
       name: z.string().regex(/^[A-Za-z0-9_-]+$/).default('default'),
       /** Embedding model id, or "none" for BM25 only; unset → the best model present. */
       model: z.string().optional(),
-      /** Rows above which an ANN index is built (below it, exact search is fast and exact). */
-      annThreshold: z.number().int().min(256).default(100_000),
+      /** Rows from which an ANN (IVF-HNSW-SQ) index is built; below it, exact search is fast enough. */
+      annThreshold: z.number().int().min(256).default(4096),
+      /** Rows per IVF partition of the ANN index (each partition holds one HNSW graph). */
+      annPartitionRows: z.number().int().min(1000).default(250_000),
     })
     .prefault({}),
   retrieval: z
     .strictObject({
       mode: z.enum(['bm25', 'vector', 'hybrid']).optional(),
       k: z.number().int().min(1).max(10_000).default(10),
-      rrfK: z.number().min(0).default(60),
-      candidates: z.number().int().min(1).max(10_000).default(100),
+      rrfK: z.number().min(0).default(10),
+      candidates: z.number().int().min(1).max(10_000).default(50),
       weights: z
         .strictObject({ bm25: z.number().min(0).default(1), vector: z.number().min(0).default(1) })
         .prefault({}),
       rerank: z.string().optional(),
       rerankTopN: z.number().int().min(1).max(1000).default(30),
-      nprobes: z.number().int().min(1).default(20),
-      refineFactor: z.number().int().min(1).default(5),
+      /** ANN search effort: IVF partitions probed, HNSW candidate list, exact re-ranking factor. */
+      nprobes: z.number().int().min(1).default(8),
+      ef: z.number().int().min(10).default(100),
+      refineFactor: z.number().int().min(1).default(2),
     })
     .prefault({}),
   profiles: z.record(z.string(), profile).default({}),

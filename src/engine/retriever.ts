@@ -244,7 +244,14 @@ export class Retriever {
     timings.embed_ms = performance.now() - te;
     const t = performance.now();
     let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select([...CANDIDATE_COLUMNS, '_distance']).withRowId().limit(limit);
-    if (this.manifest.ann) q = q.nprobes(this.config.retrieval.nprobes).refineFactor(this.config.retrieval.refineFactor);
+    const ann = this.manifest.ann;
+    if (ann) {
+      const r = this.config.retrieval;
+      const partitions = Number(ann.params.numPartitions ?? 1);
+      q = q.nprobes(Math.min(partitions, r.nprobes)).refineFactor(r.refineFactor);
+      // HNSW needs ef ≥ the candidates it hands to the exact re-ranking (limit × refineFactor).
+      if (ann.type === 'IVF_HNSW_SQ') q = q.ef(Math.max(r.ef, limit * r.refineFactor));
+    }
     const rows = await q.toArray();
     timings.vector_ms = performance.now() - t;
     return toCandidates(rows, (r) => 1 - Number(r._distance));

@@ -162,6 +162,12 @@ describe('filters, incremental index, BM25 fallback', () => {
       const chunks = await (await conn.openTable('chunks')).query().where("doc_id = 'docs/webhooks.md'").select(['chunk_id']).toArray();
       expect(idx.embedded + idx.reused).toBe(chunks.length);
       expect(idx.unchanged).toBe((await (await conn.openTable('chunks')).countRows()) - chunks.length);
+      // The new text is searchable right away (indexes merged incrementally, not rebuilt).
+      for (const mode of ['bm25', 'hybrid']) {
+        const hit = q(['replay a failed delivery from the dashboard', '--mode', mode, '-k', '1']).json().results[0];
+        expect(hit.doc_id, mode).toBe('docs/webhooks.md');
+        expect(hit.text).toMatch(/Replay a failed delivery/);
+      }
       const again = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'index'], { cwd: dir }).json();
       expect(again).toMatchObject({ embedded: 0, reused: 0, removed: 0 });
     } finally {
