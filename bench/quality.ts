@@ -8,7 +8,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema } from '../src/engine/config.js';
@@ -117,6 +117,15 @@ async function main() {
   ].join('\n');
   writeFileSync(path.join(OUT, `${name}.md`), `${md}\n\nMachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, Node ${machine.node}. Fusion tuned on ${tune.queries.length} of the 300 test queries (hash split), never on the report split.\n`);
   console.log(md);
+  if (!quick) {
+    // The README's table is this file's output: regenerate it in place.
+    const readme = path.join(ROOT, 'README.md');
+    const text = readFileSync(readme, 'utf8');
+    const block = `<!-- quality:start -->\n${md}\n<!-- quality:end -->`;
+    if (/<!-- quality:start -->[\s\S]*<!-- quality:end -->/.test(text)) {
+      writeFileSync(readme, text.replace(/<!-- quality:start -->[\s\S]*<!-- quality:end -->/, block));
+    }
+  }
 }
 
 main().catch((err) => {

@@ -29,7 +29,7 @@ export function buildProgram(): Command {
 Examples:
   $ rag ingest docs/ tickets.jsonl            # files and JSONL tickets → documents and chunks
   $ rag ingest --format beir datasets/scifact # a BEIR corpus
-  $ rag index --model BAAI/bge-small-en-v1.5  # embed + BM25 index
+  $ rag index --model sentence-transformers/all-MiniLM-L6-v2   # embed + BM25 index
   $ rag query "how do I rotate the API key" --as group:support
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8"
   $ rag diff-eval runs/bm25 runs/hybrid --gate no-significant-regression

@@ -11,6 +11,7 @@
  */
 import { isVisible, PUBLIC } from '../acl.js';
 import type { RagConfig } from '../config.js';
+import { mulberry32 } from '../stats.js';
 import { AclViolationError, errorMessage, StoreError } from '../errors.js';
 import type { IndexManifest } from '../indexer.js';
 import { Retriever } from '../retriever.js';
@@ -484,16 +485,7 @@ export function probeQueries(text: string, idf: Map<string, number>, maxTerms = 
 
 // ---------- seeded sampling ----------
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../stats.js';
 
 /** Up to n items chosen without replacement, returned in their original order. */
 function sampleSorted<T>(items: T[], n: number, rng: () => number): T[] {

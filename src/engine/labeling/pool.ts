@@ -4,6 +4,7 @@
  * which system found it (and so cannot favour one).
  */
 import { sha256 } from '../hash.js';
+import { mulberry32 } from '../stats.js';
 import { compareBytes } from '../qrels.js';
 import type { SearchOptions, SearchResult } from '../retriever.js';
 import type { Caller, Hit } from '../types.js';
@@ -54,14 +55,7 @@ export interface PoolOptions {
 
 /** Deterministic PRNG (mulberry32) seeded from a string's sha256. */
 export function seededRandom(seed: string): () => number {
-  let a = parseInt(sha256(seed).slice(0, 8), 16) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(parseInt(sha256(seed).slice(0, 8), 16));
 }
 
 /** Fisher–Yates with a seeded PRNG: same seed and items → same order, on every machine. */
