@@ -4,7 +4,8 @@
  * Under CI=true a server that cannot be started fails the suite; elsewhere these tests skip.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,12 +28,28 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * One plain HTTP request on its own connection. (moto's development server can stall while a
+ * client holds an idle keep-alive connection, as fetch does, so none is kept.)
+ */
+function request(method: string, url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function waitForServer(url: string, child: ChildProcess, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`S3 server exited with code ${child.exitCode}`);
     try {
-      const r = await fetch(url);
+      const r = await request('GET', url);
       if (r.status < 500) return;
     } catch {
       // not listening yet
@@ -45,16 +62,19 @@ async function waitForServer(url: string, child: ChildProcess, ms: number): Prom
 beforeAll(async () => {
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
-  let log = '';
+  // The server logs every request. It writes to a file, not a pipe: the tests block in spawnSync,
+  // nobody would drain a pipe meanwhile, and a full pipe would freeze the server mid-request.
+  const logFile = path.join(tempDir('rag-s3-log-'), 'server.log');
+  const fd = openSync(logFile, 'w');
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '');
   try {
-    server = spawn('bash', [path.join(ROOT, 'scripts/start-s3.sh'), String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    server.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    server = spawn('bash', [path.join(ROOT, 'scripts/start-s3.sh'), String(port)], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
     await waitForServer(endpoint, server, 240_000);
-    const made = await fetch(`${endpoint}/${BUCKET}`, { method: 'PUT' });
-    if (!made.ok) throw new Error(`cannot create bucket ${BUCKET}: HTTP ${made.status}`);
+    const made = await request('PUT', `${endpoint}/${BUCKET}`);
+    if (made.status !== 200) throw new Error(`cannot create bucket ${BUCKET}: HTTP ${made.status} ${made.body}`);
   } catch (err) {
-    startError = `${(err as Error).message}\n${log.slice(-2000)}`;
+    startError = `${(err as Error).message}\n${log()}`;
     server?.kill('SIGTERM');
     server = null;
     if (process.env.CI === 'true') throw new Error(`S3-compatible server could not be started (required under CI): ${startError}`);
@@ -82,8 +102,7 @@ function needServer(ctx: { skip: (note?: string) => void }): void {
 
 /** Keys under a prefix of the bucket (S3 ListObjectsV2). */
 async function listKeys(prefix: string): Promise<string[]> {
-  const r = await fetch(`${endpoint}/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}&max-keys=1000`);
-  const xml = await r.text();
+  const { body: xml } = await request('GET', `${endpoint}/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}&max-keys=1000`);
   return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
 }
 
@@ -140,7 +159,7 @@ describe('rag on an s3:// store', () => {
 
   it('reports a missing bucket as a store error (exit 3), not a crash', (ctx) => {
     needServer(ctx);
-    const r = rag(['--db', `s3://no-such-bucket-${Date.now()}/x`, '--json', 'query', 'anything'], { cwd: dir, env: s3env });
+    const r = rag(['--db', `s3://no-such-bucket-${Date.now()}/x`, '--json', 'query', 'anything'], { cwd: dir, env: s3env, timeout: 60_000 });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/error:/);
   });

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ingest, type IngestFormat } from '../engine/ingest.js';
+import type { IngestFormat } from '../engine/ingest.js';
 import { EXIT } from '../engine/errors.js';
 import { Progress } from '../render/progress.js';
 import { contextFrom } from './context.js';
@@ -24,6 +24,8 @@ skipped (exit 2 at the end); the rest goes in.`,
     )
     .action(async (paths: string[], opts: { format: IngestFormat; prune: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
+      // Parsers (unified, pdfjs) load only when ingesting.
+      const { ingest } = await import('../engine/ingest.js');
       const store = await ctx.openStore(true);
       const progress = new Progress(ctx.isTTY, 'ingest');
       const started = performance.now();

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { createPrompt, useKeypress, useState, isEnterKey } from '@inquirer/core';
-import { input } from '@inquirer/prompts';
 import { resolveCaller } from '../engine/acl.js';
 import { InputError, UsageError } from '../engine/errors.js';
 import { parseQueriesFile } from '../engine/goldens.js';
@@ -150,17 +148,23 @@ const KEY_ACTIONS: Record<string, Action> = {
   q: { kind: 'quit' },
 };
 
-/** One key, one action: no Enter needed. Unknown keys just show the key help again. */
-const keyPrompt = createPrompt<Action, { screen: string; footer: string }>((config, done) => {
-  const [hint, setHint] = useState('');
-  useKeypress((key, rl) => {
-    const action = KEY_ACTIONS[key.name];
-    rl.clearLine(0);
-    if (action) done(action);
-    else if (!isEnterKey(key)) setHint(`"${key.name ?? '?'}" is not a key here`);
+/** The terminal UI, loaded only for an interactive session (inquirer is slow to import). */
+async function loadUi() {
+  const { createPrompt, useKeypress, useState, isEnterKey } = await import('@inquirer/core');
+  const { input } = await import('@inquirer/prompts');
+  /** One key, one action: no Enter needed. Unknown keys just show the key help again. */
+  const keyPrompt = createPrompt<Action, { screen: string; footer: string }>((config, done) => {
+    const [hint, setHint] = useState('');
+    useKeypress((key, rl) => {
+      const action = KEY_ACTIONS[key.name];
+      rl.clearLine(0);
+      if (action) done(action);
+      else if (!isEnterKey(key)) setHint(`"${key.name ?? '?'}" is not a key here`);
+    });
+    return [`${config.screen}\n${config.footer}${hint ? `  (${hint})` : ''}`, undefined];
   });
-  return [`${config.screen}\n${config.footer}${hint ? `  (${hint})` : ''}`, undefined];
-});
+  return { keyPrompt, input };
+}
 
 interface QueueItem {
   query: QueryInfo;
@@ -168,6 +172,7 @@ interface QueueItem {
 }
 
 async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promise<void> {
+  const { keyPrompt, input } = await loadUi();
   const journal = Journal.open(opts.golden!);
   for (const n of journal.notices) ctx.notice(n);
   journal.materialize();

@@ -2,7 +2,7 @@ import * as lancedb from '@lancedb/lancedb';
 import type { RagConfig } from './config.js';
 import { StoreError, UsageError } from './errors.js';
 import { sha256 } from './hash.js';
-import { chunkerHash } from './ingest.js';
+import { chunkerHash } from './provenance.js';
 import { listModels, loadEmbedder, type Embedder } from './models/index.js';
 import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from './store.js';
 import * as arrow from 'apache-arrow';

@@ -10,6 +10,7 @@ import { metadataKeyValues } from './filter.js';
 import { sha256, stableHash } from './hash.js';
 import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, indexTableName, Store } from './store.js';
 import { inListChunks } from './sql.js';
+import { chunkerHash, sourceOrigin } from './provenance.js';
 import type { ChunkRow, DocumentRow, ParsedDocument } from './types.js';
 
 export type IngestFormat = 'auto' | 'beir' | 'jsonl';
@@ -41,15 +42,7 @@ export interface IngestSummary {
   storeVersion: number | null;
 }
 
-/** Hash of the chunker settings: part of each document's record hash, so a new config re-chunks. */
-export function chunkerHash(config: RagConfig): string {
-  return stableHash({ chunker: config.chunking, v: 1 });
-}
-
-/** The `file` part of a record source (`file:line`), the folder/file a document came from. */
-export function sourceOrigin(source: string): string {
-  return source.replace(/:\d+$/, '');
-}
+export { chunkerHash, sourceOrigin };
 
 function isUnder(origin: string, scope: string): boolean {
   return origin === scope || origin.startsWith(scope.endsWith('/') ? scope : `${scope}/`);

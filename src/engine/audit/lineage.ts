@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { IndexManifest } from '../indexer.js';
-import { sourceOrigin } from '../ingest.js';
+import { sourceOrigin } from '../provenance.js';
 import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store.js';
 
 export interface IndexLineage {

@@ -5,11 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { OnnxEmbedder } from './onnx-embedder.js';
-import { lockDownTransformers } from './onnx-session.js';
-import { CrossEncoderReranker } from './reranker.js';
-import { listModels, modelsDir, resolveModel, type ModelInfo } from './registry.js';
-import { StaticEmbedder } from './static-embedder.js';
+import { modelsDir, resolveModel, type ModelInfo } from './registry.js';
 
 export { listModels, modelsDir, resolveModel, type ModelInfo, type ModelKind, type RagModelOverrides } from './registry.js';
 export { addModel, pullModel } from './hub.js';
@@ -24,6 +20,20 @@ export interface Embedder {
 export interface Reranker {
   info: ModelInfo;
   score(query: string, passages: string[]): Promise<number[]>;
+}
+
+/**
+ * The runtimes (onnxruntime, transformers.js) are imported on first use: a BM25-only query or an
+ * ingest never pays for loading them.
+ */
+async function runtime() {
+  const [session, onnx, stat, rerank] = await Promise.all([
+    import('./onnx-session.js'),
+    import('./onnx-embedder.js'),
+    import('./static-embedder.js'),
+    import('./reranker.js'),
+  ]);
+  return { lockDownTransformers: session.lockDownTransformers, OnnxEmbedder: onnx.OnnxEmbedder, StaticEmbedder: stat.StaticEmbedder, CrossEncoderReranker: rerank.CrossEncoderReranker };
 }
 
 /** One load per model folder per process: sessions are big and slow to open. */
@@ -43,6 +53,7 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
 export async function loadEmbedder(id: string, dir = modelsDir()): Promise<Embedder> {
   const root = resolve(dir);
   return cached(embedders, `${root}\0${id}`, async () => {
+    const { lockDownTransformers, StaticEmbedder, OnnxEmbedder } = await runtime();
     lockDownTransformers(root);
     const info = await resolveModel(id, root);
     if (info.kind === 'cross-encoder') throw new UsageError(`model ${id} is a cross-encoder reranker, not an embedder`, 'pass it as the reranker (--rerank) and pick an embedding model for the index');
@@ -53,6 +64,7 @@ export async function loadEmbedder(id: string, dir = modelsDir()): Promise<Embed
 export async function loadReranker(id: string, dir = modelsDir()): Promise<Reranker> {
   const root = resolve(dir);
   return cached(rerankers, `${root}\0${id}`, async () => {
+    const { lockDownTransformers, CrossEncoderReranker } = await runtime();
     lockDownTransformers(root);
     const info = await resolveModel(id, root);
     if (info.kind !== 'cross-encoder') throw new UsageError(`model ${id} is an embedder (${info.kind}), not a cross-encoder reranker`, 'rerank with a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2, or add rag-model.json {"kind":"cross-encoder"} to the folder');
