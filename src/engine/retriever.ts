@@ -4,7 +4,7 @@ import type { RagConfig } from './config.js';
 import { AclViolationError, StoreError, UsageError } from './errors.js';
 import { readIndexManifest, type IndexManifest } from './indexer.js';
 import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
-import { plainRow, Store } from './store.js';
+import { arrowRows, Store } from './store.js';
 import type { Caller, Hit, RetrievalMode } from './types.js';
 
 export interface SearchOptions {
@@ -205,11 +205,8 @@ export class Retriever {
   private async fetchRows(refs: CandidateRef[], caller: Caller): Promise<Map<string, Hit['chunk']>> {
     const out = new Map<string, Hit['chunk']>();
     if (refs.length === 0) return out;
-    const rows = await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArray();
-    for (const r of rows) {
-      const chunk = plainRow<Hit['chunk']>(r);
-      out.set(chunk.chunk_id, chunk);
-    }
+    const rows = arrowRows<Hit['chunk']>(await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArrow());
+    for (const chunk of rows) out.set(chunk.chunk_id, chunk);
     for (const ref of refs) {
       const chunk = out.get(ref.chunk_id);
       if (!chunk) throw new StoreError(`index "${this.manifest.name}" changed during the search (chunk ${ref.chunk_id} moved)`, 'retry the query');
@@ -227,7 +224,7 @@ export class Retriever {
       .select([...CANDIDATE_COLUMNS, '_score'])
       .withRowId()
       .limit(limit)
-      .toArray();
+      .toArrow();
     timings.bm25_ms = performance.now() - t;
     return toCandidates(rows, (r) => Number(r._score));
   }
@@ -252,21 +249,16 @@ export class Retriever {
       // HNSW needs ef ≥ the candidates it hands to the exact re-ranking (limit × refineFactor).
       if (ann.type === 'IVF_HNSW_SQ') q = q.ef(Math.max(r.ef, limit * r.refineFactor));
     }
-    const rows = await q.toArray();
+    const rows = await q.toArrow();
     timings.vector_ms = performance.now() - t;
     return toCandidates(rows, (r) => 1 - Number(r._distance));
   }
 }
 
-function toCandidates(rows: Record<string, unknown>[], score: (r: Record<string, unknown>) => number): Candidate[] {
+function toCandidates(table: import('apache-arrow').Table, score: (r: Record<string, unknown>) => number): Candidate[] {
+  const rows = arrowRows<CandidateRef & Record<string, unknown> & { _rowid: bigint }>(table);
   const list = rows.map((r) => {
-    const ref: CandidateRef = {
-      chunk_id: String(r.chunk_id),
-      doc_id: String(r.doc_id),
-      acl: Array.from((r.acl as { toArray(): string[] }).toArray()),
-      tenant: String(r.tenant),
-      rowid: r._rowid as bigint,
-    };
+    const ref: CandidateRef = { chunk_id: r.chunk_id, doc_id: r.doc_id, acl: r.acl, tenant: r.tenant, rowid: r._rowid };
     return { ref, score: score(r), id: ref.chunk_id };
   });
   // LanceDB returns equal scores in storage order; re-sort so ties break by chunk id.
