@@ -81,10 +81,19 @@ async function main(): Promise<void> {
     sections[n] = await spawnSection(n);
     if (sections[n]!.error) log(`${n} FAILED: ${sections[n]!.error}`);
   }
+  const dir = path.join(ROOT, 'bench/results');
+  let mergedFrom = '';
+  // --only with --name NAME re-runs those sections into an existing NAME.json, keeping the rest.
+  const target = path.join(dir, `${only && !arg('--name') ? `${name}-partial` : name}.json`);
+  if (only && arg('--name') && existsSync(target)) {
+    const prev = JSON.parse(readFileSync(target, 'utf8')) as BenchResult;
+    for (const [k, v] of Object.entries(prev.sections)) if (!(k in sections)) sections[k] = v;
+    mergedFrom = `${prev.command} (${prev.startedAt.slice(0, 16)}), then `;
+  }
   const result: BenchResult = {
     name,
     mode: quick ? 'quick' : 'full',
-    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    command: `${mergedFrom}npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     startedAt: started.toISOString(),
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     machine: machineInfo(ROOT),
@@ -92,10 +101,9 @@ async function main(): Promise<void> {
     goals: [],
   };
   result.goals = evaluateGoals(result);
-  const dir = path.join(ROOT, 'bench/results');
   mkdirSync(dir, { recursive: true });
-  // A partial run (--only) must not overwrite a complete one under the default name.
-  const file = path.join(dir, `${only && !arg('--name') ? `${name}-partial` : name}.json`);
+  // A partial run (--only) without --name must not overwrite a complete one.
+  const file = target;
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(dir, 'README.md'), renderReadme(dir));
   log(`wrote ${path.relative(ROOT, file)} and bench/results/README.md in ${result.seconds}s`);

@@ -82,7 +82,7 @@ function hashFiles(files: string[]): string {
 
 /** Everything a built store depends on: data, config, model weights, the code that writes it. */
 function storeKey(inputs: string[], model: string): string {
-  const engine = ['ingest.ts', 'indexer.ts', 'chunker.ts', 'store.ts', 'hash.ts'].map((f) => path.join(ROOT, 'src/engine', f));
+  const engine = ['ingest.ts', 'indexer.ts', 'chunker.ts', 'store.ts', 'hash.ts', 'config.ts'].map((f) => path.join(ROOT, 'src/engine', f));
   const connectors = readdirSync(path.join(ROOT, 'src/connectors')).map((f) => path.join(ROOT, 'src/connectors', f));
   const weights = path.join(modelsDir(), model, '.rag-weights.json');
   const lancedb = path.join(ROOT, 'node_modules/@lancedb/lancedb/package.json');

@@ -173,6 +173,10 @@ export function renderResult(r: BenchResult): string {
     out.push(`### Synthetic store: ${ann.rows.toLocaleString('en-US')} chunks × ${ann.dim} dims, ${ann.queries} queries, depth ${ann.candidateDepth}`, '');
     out.push(`Pre-filter: \`${ann.filter}\`. Peak RSS ${f(ann.maxRssMiB, 0)} MiB.`, '');
     for (const idx of ann.indexes as AnyObj[]) {
+      if (idx.error) {
+        out.push(`**${idx.kind}** failed: \`${idx.error}\``, '');
+        continue;
+      }
       const b = idx.build;
       out.push(
         `**${idx.kind}** ${JSON.stringify(b.index.params)} — ` +
@@ -219,6 +223,8 @@ export function renderReadme(dir: string): string {
   const results = readdirSync(dir)
     .filter((x) => x.endsWith('.json'))
     .map((x) => JSON.parse(readFileSync(path.join(dir, x), 'utf8')) as BenchResult)
+    // Other tools write JSON here too (e.g. quality runs); only this harness's results have these.
+    .filter((r) => r && typeof r === 'object' && r.machine && r.sections && Array.isArray(r.goals))
     .sort((a, b) => (a.mode === b.mode ? a.name.localeCompare(b.name) : a.mode === 'full' ? -1 : 1));
   return [
     '# Benchmark results',

@@ -2,10 +2,10 @@ import * as lancedb from '@lancedb/lancedb';
 import type { RagConfig } from './config.js';
 import { StoreError, UsageError } from './errors.js';
 import { sha256 } from './hash.js';
-import { chunkerHash } from './provenance.js';
+import { chunkerHash, KEEP_VERSIONS_MS } from './provenance.js';
 import { listModels, loadEmbedder, type Embedder } from './models/index.js';
 import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from './store.js';
-import * as arrow from 'apache-arrow';
+import { arrow } from './arrow.js';
 import type { ChunkRow } from './types.js';
 
 export interface IndexManifest {
@@ -155,8 +155,10 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   // a new table or a large change rebuilds them.
   const small = manifest !== null && (await hasIndex(idx, 'text')) && toAdd.length + toRemove.length <= Math.max(100, rowCount * 0.1);
   if (changed && small) {
-    await idx.optimize({ cleanupOlderThan: new Date(Date.now() - 7 * 24 * 3600 * 1000) });
+    await idx.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
   } else if (changed) {
+    // Rows arrive in many small commits; one compacted fragment halves fetch and search time.
+    await idx.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
     await idx.createIndex('text', { config: lancedb.Index.fts(FTS_CONFIG), replace: true });
     // Scalar indexes make the ACL pre-filter cheap: it runs on every search.
     await idx.createIndex('acl', { config: lancedb.Index.labelList(), replace: true });

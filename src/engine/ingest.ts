@@ -10,7 +10,7 @@ import { metadataKeyValues } from './filter.js';
 import { sha256, stableHash } from './hash.js';
 import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, indexTableName, Store } from './store.js';
 import { inListChunks } from './sql.js';
-import { chunkerHash, sourceOrigin } from './provenance.js';
+import { chunkerHash, KEEP_VERSIONS_MS, sourceOrigin } from './provenance.js';
 import type { ChunkRow, DocumentRow, ParsedDocument } from './types.js';
 
 export type IngestFormat = 'auto' | 'beir' | 'jsonl';
@@ -252,6 +252,10 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     }
   }
   opts.onProgress?.({ done, total: done });
+  if (summary.added + summary.updated + summary.deleted > 0) {
+    // Batches leave small fragments behind; compacting keeps scans (and `rag index`) fast.
+    for (const name of [CHUNKS, DOCUMENTS]) await (await store.table(name))?.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
+  }
   summary.failures = failures;
   summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;
   summary.documents = (await store.readAll<{ doc_id: string }>(DOCUMENTS, ['doc_id'], 'deleted = false')).length;

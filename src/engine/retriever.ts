@@ -4,6 +4,7 @@ import type { RagConfig } from './config.js';
 import { AclViolationError, StoreError, UsageError } from './errors.js';
 import { readIndexManifest, type IndexManifest } from './indexer.js';
 import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
+import type { ArrowTypes } from './arrow.js';
 import { arrowRows, Store } from './store.js';
 import type { Caller, Hit, RetrievalMode } from './types.js';
 
@@ -139,9 +140,11 @@ export class Retriever {
     const where = this.where(opts.caller, opts.filterSql);
     const timings: StageTimings = { total_ms: 0 };
 
-    const bm25P = mode !== 'vector' ? this.bm25(query, where, depth, timings) : Promise.resolve([]);
-    const vecP = mode !== 'bm25' ? this.vector(query, where, depth, timings) : Promise.resolve([]);
-    const [bm25, vec] = await Promise.all([bm25P, vecP]);
+    // One stage at a time: each is a few milliseconds of multi-threaded work, and on a small
+    // machine running them together only makes them fight for the same cores (measured).
+    const vector = mode !== 'bm25' ? await this.queryVector(query, timings) : null;
+    const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
+    const vec = vector ? await this.vector(vector, where, depth, timings) : [];
 
     const tf = performance.now();
     const w = opts.weights ?? r.weights;
@@ -229,7 +232,7 @@ export class Retriever {
     return toCandidates(rows, (r) => Number(r._score));
   }
 
-  private async vector(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
+  private async queryVector(query: string, timings: StageTimings): Promise<Float32Array> {
     const te = performance.now();
     let vec = this.queryVectors.get(query);
     if (!vec) {
@@ -239,6 +242,10 @@ export class Retriever {
       this.queryVectors.set(query, vec!);
     }
     timings.embed_ms = performance.now() - te;
+    return vec!;
+  }
+
+  private async vector(vec: Float32Array, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
     const t = performance.now();
     let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select([...CANDIDATE_COLUMNS, '_distance']).withRowId().limit(limit);
     const ann = this.manifest.ann;
@@ -255,7 +262,7 @@ export class Retriever {
   }
 }
 
-function toCandidates(table: import('apache-arrow').Table, score: (r: Record<string, unknown>) => number): Candidate[] {
+function toCandidates(table: ArrowTypes.Table, score: (r: Record<string, unknown>) => number): Candidate[] {
   const rows = arrowRows<CandidateRef & Record<string, unknown> & { _rowid: bigint }>(table);
   const list = rows.map((r) => {
     const ref: CandidateRef = { chunk_id: r.chunk_id, doc_id: r.doc_id, acl: r.acl, tenant: r.tenant, rowid: r._rowid };

@@ -1,5 +1,5 @@
 import * as lancedb from '@lancedb/lancedb';
-import * as arrow from 'apache-arrow';
+import { arrow, type ArrowTypes } from './arrow.js';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError } from './errors.js';
@@ -47,8 +47,8 @@ const chunkFields = () => [
 
 export const chunksSchema = new arrow.Schema(chunkFields());
 
-export function indexSchema(dim: number | null): arrow.Schema {
-  const fields: arrow.Field[] = [...chunkFields(), new arrow.Field('indexed_at', new arrow.Utf8(), false)];
+export function indexSchema(dim: number | null): ArrowTypes.Schema {
+  const fields: ArrowTypes.Field[] = [...chunkFields(), new arrow.Field('indexed_at', new arrow.Utf8(), false)];
   if (dim) {
     fields.push(
       new arrow.Field('vector', new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)), false),
@@ -84,7 +84,7 @@ export function plainRow<T>(row: Record<string, unknown>): T {
  * Rows of an Arrow table as plain objects, column by column: much cheaper than LanceDB's
  * `toArray()` row proxies on the query hot path.
  */
-export function arrowRows<T>(table: arrow.Table): T[] {
+export function arrowRows<T>(table: ArrowTypes.Table): T[] {
   const n = table.numRows;
   const out: Record<string, unknown>[] = Array.from({ length: n }, () => ({}));
   for (const field of table.schema.fields) {
@@ -166,7 +166,7 @@ export class Store {
     return true;
   }
 
-  async ensureTable(name: string, schema: arrow.Schema): Promise<lancedb.Table> {
+  async ensureTable(name: string, schema: ArrowTypes.Schema): Promise<lancedb.Table> {
     const existing = await this.table(name);
     if (existing) return existing;
     this.removeUncommitted(name);
@@ -192,14 +192,14 @@ export class Store {
   }
 
   /** Upsert by key column: inserting twice is harmless, which makes interrupted runs resumable. */
-  async upsert(name: string, schema: arrow.Schema, key: string, rows: Record<string, unknown>[]): Promise<void> {
+  async upsert(name: string, schema: ArrowTypes.Schema, key: string, rows: Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
     const t = await this.ensureTable(name, schema);
     const data = lancedb.makeArrowTable(rows, { schema });
     await t.mergeInsert(key).whenMatchedUpdateAll().whenNotMatchedInsertAll().execute(data);
   }
 
-  async add(name: string, schema: arrow.Schema, rows: Record<string, unknown>[]): Promise<void> {
+  async add(name: string, schema: ArrowTypes.Schema, rows: Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
     const t = await this.ensureTable(name, schema);
     await t.add(lancedb.makeArrowTable(rows, { schema }));

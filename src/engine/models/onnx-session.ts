@@ -18,7 +18,7 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
   const file = join(info.dir, info.weightFiles[0]);
   try {
     return await ort.InferenceSession.create(file, {
-      intraOpNumThreads: availableParallelism(),
+      intraOpNumThreads: Number(process.env.RAG_ORT_THREADS) || availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
