@@ -161,7 +161,9 @@ describe('rag on an s3:// store', () => {
     needServer(ctx);
     const r = rag(['--db', `s3://no-such-bucket-${Date.now()}/x`, '--json', 'query', 'anything'], { cwd: dir, env: s3env, timeout: 60_000 });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/error:/);
+    expect(r.stderr).toMatch(/error: cannot reach store s3:\/\/no-such-bucket-\d+\/x: bucket missing or not reachable/);
+    expect(r.stderr).toMatch(/fix: check that the bucket exists/);
+    expect(r.stderr.split('\n').length).toBeLessThan(6); // one clear line, not a backtrace
   });
 });
 

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseBeirCorpus, parseFile, parseJsonl } from '../connectors/index.js';
+import { fileDocId, parseBeirCorpus, parseFile, parseJsonl } from '../connectors/index.js';
 import { walk } from '../connectors/filesystem.js';
 import { aclForSource } from './acl.js';
 import { chunkDocument } from './chunker.js';
@@ -106,11 +106,12 @@ export function buildRows(
     metadata: metadataJson,
     deleted: false,
     text: parsed.text,
+    fingerprint: parsed.fingerprint ?? '',
   };
   return { doc, chunks };
 }
 
-type ExistingDoc = Pick<DocumentRow, 'doc_id' | 'record_hash' | 'deleted' | 'source'>;
+type ExistingDoc = Pick<DocumentRow, 'doc_id' | 'record_hash' | 'deleted' | 'source' | 'fingerprint' | 'ingested_at'>;
 
 /** A stream of parsed documents and per-source failures from every input path. */
 async function* readSources(
@@ -119,7 +120,9 @@ async function* readSources(
   cwd: string,
   failures: IngestFailure[],
   scopes: string[],
-): AsyncGenerator<ParsedDocument> {
+  known: Map<string, ExistingDoc>,
+): AsyncGenerator<ParsedDocument | { unchangedId: string }> {
+  const configPrint = fileConfigFingerprint(config);
   for (const p of opts.paths) {
     const abs = path.resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
@@ -147,13 +150,30 @@ async function* readSources(
       }
       if (opts.format === 'jsonl') continue;
       try {
+        // Same size, mtime and settings as when it was stored: nothing to parse.
+        const st = statSync(file.abs);
+        const fingerprint = `${st.size}:${st.mtimeMs}:${configPrint}`;
+        const prev = known.get(fileDocId(file.rel));
+        if (prev && !prev.deleted && prev.fingerprint === fingerprint) {
+          yield { unchangedId: prev.doc_id };
+          continue;
+        }
         const doc = await parseFile(file.abs, file.rel);
-        if (doc) yield doc;
+        if (doc) yield { ...doc, fingerprint };
       } catch (err) {
         failures.push({ source: file.rel, error: errorMessage(err) });
       }
     }
   }
+}
+
+/**
+ * Everything besides a file's bytes that decides its stored rows: ACL and tenant rules, chunker,
+ * and the parser version (bump PARSER_VERSION when a connector's output changes).
+ */
+const PARSER_VERSION = 1;
+function fileConfigFingerprint(config: RagConfig): string {
+  return stableHash({ acl: config.acl, tenant: config.tenant, chunking: config.chunking, parser: PARSER_VERSION }).slice(0, 16);
 }
 
 function walkScope(abs: string, cwd: string): string {
@@ -173,7 +193,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   const batchSize = opts.batchSize ?? 1000;
   const now = new Date().toISOString();
   const existing = new Map(
-    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source'])).map((d) => [d.doc_id, d]),
+    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
   );
   const indexTables = (await store.tableNames()).filter((n) => n.startsWith('idx_'));
   const summary: IngestSummary = {
@@ -189,6 +209,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   };
   const seen = new Set<string>();
   const scopes: string[] = [];
+  const refreshed: DocumentRow[] = [];
   let pending: { doc: DocumentRow; chunks: ChunkRow[] }[] = [];
   let done = 0;
 
@@ -210,8 +231,15 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   };
 
   const failures: IngestFailure[] = [];
-  for await (const parsed of readSources(opts, config, cwd, failures, scopes)) {
+  for await (const item of readSources(opts, config, cwd, failures, scopes, existing)) {
     done++;
+    if ('unchangedId' in item) {
+      seen.add(item.unchangedId);
+      summary.unchanged++;
+      if (done % 200 === 0) opts.onProgress?.({ done });
+      continue;
+    }
+    const parsed = item;
     if (seen.has(parsed.docId)) {
       failures.push({ source: parsed.source, error: `duplicate document id "${parsed.docId}" (already read from another source); skipped` });
       continue;
@@ -221,6 +249,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     const prev = existing.get(parsed.docId);
     if (prev && !prev.deleted && prev.record_hash === rows.doc.record_hash) {
       summary.unchanged++;
+      // Touched but not changed: remember the new fingerprint so the next run skips parsing.
+      if (rows.doc.fingerprint && rows.doc.fingerprint !== prev.fingerprint) refreshed.push({ ...rows.doc, ingested_at: prev.ingested_at ?? rows.doc.ingested_at });
     } else {
       if (prev && !prev.deleted) summary.updated++;
       else summary.added++;
@@ -230,6 +260,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     if (done % 200 === 0) opts.onProgress?.({ done, source: parsed.source });
   }
   await flush();
+  await store.upsert(DOCUMENTS, documentsSchema, 'doc_id', refreshed as unknown as Record<string, unknown>[]);
 
   // A source that failed keeps its previous version: never tombstone what we could not read.
   const failedOrigins = new Set(failures.map((f) => sourceOrigin(f.source)));

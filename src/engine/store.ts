@@ -22,6 +22,7 @@ export const documentsSchema = new arrow.Schema([
   new arrow.Field('metadata', new arrow.Utf8(), false),
   new arrow.Field('deleted', new arrow.Bool(), false),
   new arrow.Field('text', new arrow.Utf8(), false),
+  new arrow.Field('fingerprint', new arrow.Utf8(), false),
 ]);
 
 const chunkFields = () => [
@@ -128,9 +129,15 @@ export class Store {
     }
     try {
       const conn = await lancedb.connect(resolved, { storageOptions: opts.storageOptions ?? storageOptionsFromEnv(uri) });
+      // Object storage fails late and verbosely; one listing up front turns it into one clear line.
+      if (remote) await conn.tableNames();
       return new Store(resolved, conn);
     } catch (err) {
-      throw new StoreError(`cannot open store ${resolved}: ${(err as Error).message}`);
+      const first = String((err as Error).message ?? err).split('\n')[0]!.slice(0, 300);
+      throw new StoreError(
+        remote ? `cannot reach store ${resolved}: bucket missing or not reachable (${first})` : `cannot open store ${resolved}: ${first}`,
+        remote ? 'check that the bucket exists and RAG_S3_ENDPOINT, AWS_REGION and the AWS_* credentials are right' : undefined,
+      );
     }
   }
 

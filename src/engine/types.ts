@@ -49,6 +49,8 @@ export interface ParsedDocument {
   tenant?: string;
   /** Source modification time, ms since epoch (files), if known. */
   mtime?: number;
+  /** Files: size, mtime and settings; an equal fingerprint lets the next ingest skip parsing. */
+  fingerprint?: string;
 }
 
 /** A chunk before it is stored: the chunker's output. */
@@ -93,6 +95,8 @@ export interface DocumentRow {
   metadata: string; // JSON
   deleted: boolean;
   text: string;
+  /** See ParsedDocument.fingerprint; empty for records. */
+  fingerprint: string;
 }
 
 /** Row of the `chunks` table, and (plus `vector`) of each index table. */

@@ -83,6 +83,26 @@ describe('rag ingest on the fixtures', () => {
     expect(r3.json().deleted).toBe(0);
   });
 
+  it('skips unchanged files without parsing, yet applies a changed ACL rule to untouched files', async () => {
+    const dir = tempDir();
+    cpSync(path.join(FIXTURES, 'docs'), path.join(dir, 'docs'), { recursive: true });
+    const db = path.join(dir, 'db');
+    const cfg = path.join(dir, 'rag.config.json');
+    writeFileSync(cfg, JSON.stringify({ tenant: { default: 'acme' } }));
+    const run = () => rag(['--db', db, '--json', 'ingest', 'docs'], { cwd: dir });
+    const first = run().json();
+    expect(run().json()).toMatchObject({ added: 0, updated: 0, unchanged: first.added });
+    // Only the config changes: the rule must reach the stored ACL of a file nobody touched.
+    writeFileSync(cfg, JSON.stringify({ tenant: { default: 'acme' }, acl: { rules: [{ match: 'docs/webhooks.md', acl: ['group:platform'] }] } }));
+    expect(run().json()).toMatchObject({ updated: 1, unchanged: first.added - 1 });
+    const docs = await readTable(db, 'documents');
+    expect(docs.find((d) => d.doc_id === 'docs/webhooks.md')!.acl).toEqual(['group:platform']);
+    // A touched but unchanged file is not rewritten.
+    const f = path.join(dir, 'docs/rate-limits.md');
+    writeFileSync(f, readFileSync(f));
+    expect(run().json()).toMatchObject({ added: 0, updated: 0, chunksWritten: 0 });
+  });
+
   it('reports broken inputs with file and line, ingests the rest, and exits 2', async () => {
     const db = path.join(tempDir(), 'db');
     const r = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'ingest', 'fixtures/broken', 'fixtures/docs/api-keys.md']);
