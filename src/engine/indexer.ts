@@ -1,4 +1,6 @@
 import * as lancedb from '@lancedb/lancedb';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { RagConfig } from './config.js';
 import { StoreError, UsageError } from './errors.js';
 import { sha256 } from './hash.js';
@@ -11,7 +13,8 @@ import type { ChunkRow } from './types.js';
 export interface IndexManifest {
   name: string;
   table: string;
-  model: null | { id: string; kind: string; weightsSha256: string; dim: number };
+  /** `embedding` identifies the vectors exactly: weights, tokenizer and embedder code. */
+  model: null | { id: string; kind: string; weightsSha256: string; dim: number; embedding?: string };
   chunker: { config: RagConfig['chunking']; hash: string };
   fts: Record<string, unknown>;
   ann: null | { type: string; params: Record<string, unknown> };
@@ -69,7 +72,17 @@ export async function chooseModel(config: RagConfig, requested: string | undefin
   return present[0]?.id ?? null;
 }
 
-const embCacheName = (e: Embedder) => `emb_${sha256(`${e.info.id}\n${e.info.weightsSha256}`).slice(0, 16)}`;
+/** Bump when embedding code changes its output for the same model files. */
+const EMBEDDER_VERSION = 2;
+
+/** What makes two vectors of the same text equal: weights, tokenizer and embedder code. */
+function embeddingId(e: Embedder): string {
+  const tokenizer = path.join(e.info.dir, 'tokenizer.json');
+  const tokHash = existsSync(tokenizer) ? sha256(readFileSync(tokenizer)) : '';
+  return sha256(`${e.info.id}\n${e.info.weightsSha256}\n${tokHash}\n${EMBEDDER_VERSION}`).slice(0, 16);
+}
+
+
 
 function embCacheSchema(dim: number) {
   return new arrow.Schema([
@@ -91,11 +104,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const embedder = modelId ? await loadEmbedder(modelId) : null;
   if (!embedder) opts.onNotice?.('no embedding model: this index is BM25-only (pass --model ID, see `rag models list`)');
 
+  const embedding = embedder ? embeddingId(embedder) : null;
   const modelChanged =
-    manifest && (manifest.model?.id ?? null) !== (embedder?.info.id ?? null) ||
-    (manifest?.model && embedder && manifest.model.weightsSha256 !== embedder.info.weightsSha256);
+    manifest !== null &&
+    ((manifest.model?.id ?? null) !== (embedder?.info.id ?? null) || (manifest.model?.embedding ?? null) !== embedding);
   if (opts.rebuild || modelChanged || (manifest && !(await store.table(table)))) {
-    if (modelChanged) opts.onNotice?.(`model changed (${manifest?.model?.id ?? 'none'} → ${embedder?.info.id ?? 'none'}): rebuilding index "${opts.name}"`);
+    if (modelChanged) opts.onNotice?.(`embedding model changed (${manifest?.model?.id ?? "none"} → ${embedder?.info.id ?? "none"}, or its weights, tokenizer or code): rebuilding index "${opts.name}"`);
     await store.dropTable(table);
     manifest = null;
   }
@@ -118,7 +132,7 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     const batch = toAdd.slice(i, i + batchSize);
     const rows: IndexRow[] = batch.map((c) => ({ ...c, indexed_at: now }));
     if (embedder) {
-      const cacheName = embCacheName(embedder);
+      const cacheName = `emb_${embedding!}`;
       const cacheSchema = embCacheSchema(embedder.dim);
       const hashes = [...new Set(batch.map((c) => c.content_hash))];
       const cached = new Map<string, Float32Array>();
@@ -181,7 +195,7 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const next: IndexManifest = {
     name: opts.name,
     table,
-    model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim } : null,
+    model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim, embedding: embedding! } : null,
     chunker: { config: config.chunking, hash: chunkerHash(config) },
     fts: FTS_CONFIG,
     ann,

@@ -192,6 +192,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   const cwd = opts.cwd ?? process.cwd();
   const batchSize = opts.batchSize ?? 1000;
   const now = new Date().toISOString();
+  await store.migrate();
   const existing = new Map(
     (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
   );

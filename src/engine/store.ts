@@ -188,6 +188,18 @@ export class Store {
     this.tables.delete(name);
   }
 
+  /**
+   * Brings tables written by an older rag up to the current schema: columns added since are
+   * filled with their neutral value (one LanceDB commit each, nothing rewritten).
+   */
+  async migrate(): Promise<void> {
+    const docs = await this.table(DOCUMENTS);
+    if (docs) {
+      const names = new Set((await docs.schema()).fields.map((f) => f.name));
+      if (!names.has('fingerprint')) await docs.addColumns([{ name: 'fingerprint', valueSql: "''" }]);
+    }
+  }
+
   async readAll<T>(name: string, columns?: string[], where?: string): Promise<T[]> {
     const t = await this.table(name);
     if (!t) return [];
