@@ -8,6 +8,7 @@
  * embedding — resembles. The dimension is fixed at 128.
  */
 import * as lancedb from '@lancedb/lancedb';
+import { mulberry32 as rng } from '../../src/engine/stats.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -28,16 +29,7 @@ const CANDIDATE_COLUMNS = ['chunk_id', 'doc_id', 'acl', 'tenant'];
 const DEPTH = 100;
 export const ACL_WHERE = "(array_has_any(acl, ['public']) AND tenant = 'default')";
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as rng } from '../../src/engine/stats.js';
 
 function gaussian(r: () => number): number {
   const u = Math.max(r(), 1e-12);

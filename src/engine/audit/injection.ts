@@ -5,6 +5,7 @@
  * article quoting "ignore previous instructions" stays low while the bare instruction scores high.
  */
 import type { RawMatch } from './raw-match.js';
+import { matchAll } from './raw-match.js';
 
 const VERBS =
   'escalate|issue|approve|reject|reply|respond|answer|say|tell|recommend|rate|rank|score|send|include|ignore|disregard|forget|reveal|print|output|list|call|delete|grant|transfer|refund|translate|summari[sz]e|mention|link|praise|describe|write|add|insert|use|visit|click|download|execute|run|comply|obey|follow|never|always|do\\s+not|don\'t|stop|state|claim|classify|mark|label|forward|post|upload|copy|give|show|display|provide|return|act|pretend';
@@ -32,14 +33,6 @@ interface Signal {
   boostable: boolean;
 }
 
-function* matchAll(re: RegExp, text: string): Generator<RegExpExecArray> {
-  re.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    yield m;
-    if (m[0].length === 0) re.lastIndex++;
-  }
-}
 
 // ---------- patterns ----------
 

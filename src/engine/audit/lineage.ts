@@ -4,6 +4,7 @@
  * can be checked by hand.
  */
 import { UsageError } from '../errors.js';
+import type { DocumentRow } from '../types.js';
 import type { IndexManifest } from '../indexer.js';
 import { sourceOrigin } from '../provenance.js';
 import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store.js';
@@ -114,19 +115,7 @@ export interface LineageOptions {
   includeDeleted?: boolean;
 }
 
-type DocMeta = {
-  doc_id: string;
-  source: string;
-  connector: string;
-  title: string;
-  content_hash: string;
-  record_hash: string;
-  mtime: number;
-  ingested_at: string;
-  acl: string[];
-  tenant: string;
-  deleted: boolean;
-};
+type DocMeta = Omit<DocumentRow, 'metadata' | 'text' | 'fingerprint'>;
 
 type ChunkMeta = { chunk_id: string; doc_id: string; row_hash: string; acl: string[]; tenant: string };
 

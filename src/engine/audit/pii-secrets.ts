@@ -4,18 +4,11 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { RawMatch } from './raw-match.js';
+import { matchAll } from './raw-match.js';
 import { cardBrand, IBAN_LENGTHS, ibanValid, isPlaceholder, looksRandom, luhnValid, shannonEntropy, ssnValid } from './validators.js';
 
 type Detector = (text: string) => RawMatch[];
 
-function* matchAll(re: RegExp, text: string): Generator<RegExpExecArray> {
-  re.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    yield m;
-    if (m[0].length === 0) re.lastIndex++;
-  }
-}
 
 // ---------- PII ----------
 

@@ -12,3 +12,13 @@ export interface RawMatch {
   /** Text to show instead of the raw span (decoded tag characters or base64). */
   display?: string;
 }
+
+/** Every match of a global regex, safe against empty matches (which would loop forever). */
+export function* matchAll(re: RegExp, text: string): Generator<RegExpExecArray> {
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    yield m;
+    if (m[0].length === 0) re.lastIndex++;
+  }
+}
