@@ -56,6 +56,8 @@ const RESULT_COLUMNS = [
 ];
 /** Searches return only what ranking needs; full rows are fetched for the survivors (two-phase). */
 const CANDIDATE_COLUMNS = ['chunk_id', 'doc_id', 'acl', 'tenant'];
+/** Indexes up to this size keep their passages in memory once a retriever is warmed. */
+const ROW_CACHE_MAX_ROWS = 100_000;
 
 type CandidateRef = { chunk_id: string; doc_id: string; acl: string[]; tenant: string; rowid: bigint };
 type Candidate = { ref: CandidateRef; score: number; id: string };
@@ -71,6 +73,7 @@ const byScoreThenId = (a: { score: number; id: string }, b: { score: number; id:
 export class Retriever {
   private embedder: Embedder | null = null;
   private warned = false;
+  private rowCache: Map<bigint, Hit['chunk']> | null = null;
   /** Recent query vectors: re-asked queries (eval sweeps, label pools, UIs) skip the model. */
   private queryVectors = new Map<string, Float32Array>();
 
@@ -116,6 +119,17 @@ export class Retriever {
   async warm(opts: { rerank?: string | null } = {}): Promise<void> {
     if (this.hasVectors) await this.getEmbedder();
     if (opts.rerank) await loadReranker(opts.rerank);
+    // A long-lived retriever over a modest index keeps its passages in memory: the fetch of
+    // the final hits becomes a lookup. Same table handle, same version as the searches.
+    if (!this.rowCache && (await this.table.countRows()) <= ROW_CACHE_MAX_ROWS) {
+      const table = await this.table.query().select(RESULT_COLUMNS).withRowId().toArrow();
+      const cache = new Map<bigint, Hit['chunk']>();
+      for (const row of arrowRows<Hit['chunk'] & { _rowid: bigint }>(table)) {
+        const { _rowid, ...chunk } = row;
+        cache.set(_rowid, chunk);
+      }
+      this.rowCache = cache;
+    }
   }
 
   where(caller: Caller, filterSql?: string): string {
@@ -208,7 +222,10 @@ export class Retriever {
   private async fetchRows(refs: CandidateRef[], caller: Caller): Promise<Map<string, Hit['chunk']>> {
     const out = new Map<string, Hit['chunk']>();
     if (refs.length === 0) return out;
-    const rows = arrowRows<Hit['chunk']>(await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArrow());
+    const cache = this.rowCache;
+    const rows = cache
+      ? refs.map((r) => cache.get(r.rowid)).filter((c): c is Hit['chunk'] => c !== undefined)
+      : arrowRows<Hit['chunk']>(await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArrow());
     for (const chunk of rows) out.set(chunk.chunk_id, chunk);
     for (const ref of refs) {
       const chunk = out.get(ref.chunk_id);
