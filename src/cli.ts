@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { VERSION } from './version.js';
 import { RagError, EXIT } from './engine/errors.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIndex } from './commands/index.js';
@@ -10,7 +10,7 @@ import { registerDiffEval } from './commands/diff-eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLabel } from './commands/label.js';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 export function buildProgram(): Command {
   const program = new Command('rag')

@@ -111,21 +111,8 @@ export async function scifactStore(log: (m: string) => void): Promise<BuiltStore
   if (existsSync(ready)) return { ...(JSON.parse(readFileSync(ready, 'utf8')) as BuiltStore), reused: true };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const db = path.join(dir, 'db');
   log(`building the SciFact store in ${path.relative(ROOT, dir)} (MiniLM embedding of ~5k abstracts: a few minutes, once)`);
-  const ing = await rag(['--db', db, '--config', SCIFACT_CONFIG, '--json', '-q', 'ingest', '--format', 'beir', SCIFACT]);
-  const idx = await rag(['--db', db, '--config', SCIFACT_CONFIG, '--json', '-q', 'index', '--model', MINILM]);
-  const summary = parseJson<{ embedded: number; rows: number }>(idx);
-  const built: BuiltStore = {
-    db,
-    config: SCIFACT_CONFIG,
-    model: MINILM,
-    ingestSeconds: ing.wallMs / 1000,
-    indexSeconds: idx.wallMs / 1000,
-    embedded: summary.embedded,
-    chunks: summary.rows,
-    reused: false,
-  };
+  const built = await buildStore(path.join(dir, 'db'), SCIFACT_CONFIG, MINILM, ['--format', 'beir', SCIFACT]);
   writeFileSync(ready, JSON.stringify(built, null, 2));
   return built;
 }
@@ -133,14 +120,18 @@ export async function scifactStore(log: (m: string) => void): Promise<BuiltStore
 /** The fixtures indexed with the static model, in a fresh directory (seconds to build). */
 export async function fixtureStore(dir: string): Promise<BuiltStore> {
   requireModel(STATIC);
-  const db = path.join(dir, 'db');
-  const ing = await rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', '-q', 'ingest', ...FIXTURE_SOURCES]);
-  const idx = await rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', '-q', 'index', '--model', STATIC]);
+  return buildStore(path.join(dir, 'db'), FIXTURE_CONFIG, STATIC, FIXTURE_SOURCES);
+}
+
+/** `rag ingest` then `rag index --model`, timed, into a new store. */
+async function buildStore(db: string, config: string, model: string, sources: string[]): Promise<BuiltStore> {
+  const ing = await rag(['--db', db, '--config', config, '--json', '-q', 'ingest', ...sources]);
+  const idx = await rag(['--db', db, '--config', config, '--json', '-q', 'index', '--model', model]);
   const summary = parseJson<{ embedded: number; rows: number }>(idx);
   return {
     db,
-    config: FIXTURE_CONFIG,
-    model: STATIC,
+    config,
+    model,
     ingestSeconds: ing.wallMs / 1000,
     indexSeconds: idx.wallMs / 1000,
     embedded: summary.embedded,

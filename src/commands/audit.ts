@@ -9,7 +9,7 @@ import { EXIT } from '../engine/errors.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { aclMarkdown, aclTables, contentMarkdown, contentTables, lineageMarkdown, lineageTables } from '../render/audit-report.js';
 import { Progress } from '../render/progress.js';
-import { collect, contextFrom, intOption, type Context } from './context.js';
+import { collect, collectChoices, contextFrom, intOption, type Context } from './context.js';
 
 const FAMILIES: Family[] = ['pii', 'secret', 'injection', 'hidden'];
 
@@ -186,20 +186,5 @@ characters in the document's normalised text. A suppression file lists reviewed 
 
 const MODES: RetrievalMode[] = ['bm25', 'vector', 'hybrid'];
 
-function collectMode(value: string, previous: RetrievalMode[] | undefined): RetrievalMode[] {
-  const out = [...(previous ?? [])];
-  for (const v of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
-    if (!(MODES as string[]).includes(v)) throw new InvalidArgumentError(`--mode must be one of ${MODES.join(', ')}, got "${v}"`);
-    out.push(v as RetrievalMode);
-  }
-  return out;
-}
-
-function collectFamily(value: string, previous: Family[] | undefined): Family[] {
-  const out = [...(previous ?? [])];
-  for (const v of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
-    if (!(FAMILIES as string[]).includes(v)) throw new InvalidArgumentError(`--family must be one of ${FAMILIES.join(', ')}, got "${v}"`);
-    out.push(v as Family);
-  }
-  return out;
-}
+const collectMode = collectChoices<RetrievalMode>('--mode', MODES);
+const collectFamily = collectChoices<Family>('--family', FAMILIES);

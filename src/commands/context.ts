@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type RagConfig } from '../engine/config.js';
 import { Store } from '../engine/store.js';
 
@@ -70,10 +70,29 @@ export function intOption(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) 
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new (class extends Error {
-        code = 'commander.invalidArgument';
-      })(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
+      throw new InvalidArgumentError(`${name} must be an integer between ${min} and ${max}, got "${value}"`);
     }
     return n;
   };
 }
+
+/** A repeatable, comma-separated option restricted to a set of values (e.g. --mode bm25,vector). */
+export function collectChoices<T extends string>(flag: string, choices: readonly T[]) {
+  return (value: string, previous: T[] | undefined): T[] => {
+    const out = [...(previous ?? [])];
+    for (const v of value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+      if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got "${v}"`);
+      out.push(v as T);
+    }
+    return out;
+  };
+}
+
+/** The reranker a command uses: --rerank ID, bare --rerank (configured or default), --no-rerank, else the config. */
+export function resolveRerank(opt: string | boolean | undefined, config: RagConfig): string | null {
+  if (opt === false) return null;
+  if (opt === true) return config.retrieval.rerank ?? DEFAULT_RERANKER;
+  return opt ?? config.retrieval.rerank ?? null;
+}
+
+export const DEFAULT_RERANKER = 'cross-encoder/ms-marco-MiniLM-L-6-v2';

@@ -13,9 +13,9 @@ import type { RetrievalMode } from '../engine/types.js';
 import { junitXml } from '../render/junit.js';
 import { evalReportMarkdown, fmt, HEADLINE_METRICS } from '../render/report.js';
 import { Progress } from '../render/progress.js';
-import { VERSION } from '../cli.js';
+import { VERSION } from '../version.js';
 import { callerOptions } from './query.js';
-import { contextFrom, type Context } from './context.js';
+import { contextFrom, resolveRerank, type Context } from './context.js';
 import { stableHash } from '../engine/hash.js';
 
 interface EvalOpts {
@@ -94,7 +94,7 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
     const store = await ctx.openStore(false);
     const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
     const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
-    const rerank = opts.rerank === true ? (ctx.config.retrieval.rerank ?? 'cross-encoder/ms-marco-MiniLM-L-6-v2') : opts.rerank === false ? null : opts.rerank;
+    const rerank = resolveRerank(opts.rerank, ctx.config);
     const progress = new Progress(ctx.isTTY, 'eval');
     const outcome = await runEval(retriever, ctx.config, golden, {
       mode: opts.mode,

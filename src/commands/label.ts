@@ -12,8 +12,8 @@ import { availableSystems, poolCandidates, type PoolCandidate } from '../engine/
 import { computeStats, labelStats, type LabelStats } from '../engine/labeling/stats.js';
 import { makeTable, useColor } from '../render/table.js';
 import { queryTerms, snippet, termSpans } from '../render/highlight.js';
-import { defaultReranker, callerOptions } from './query.js';
-import { contextFrom, intOption, type Context } from './context.js';
+import { callerOptions } from './query.js';
+import { contextFrom, intOption, resolveRerank, type Context } from './context.js';
 
 interface LabelOpts {
   golden?: string;
@@ -179,7 +179,7 @@ async function runSession(ctx: Context, opts: LabelOpts, labeler: string): Promi
   const store = await ctx.openStore(false);
   const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
   const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
-  const reranker = opts.rerank === true ? ctx.config.retrieval.rerank ?? defaultReranker() : opts.rerank === false ? null : opts.rerank ?? ctx.config.retrieval.rerank ?? null;
+  const reranker = resolveRerank(opts.rerank, ctx.config);
   const systems = availableSystems({ hasVectors: retriever.hasVectors, reranker });
   const manifestHash = stableHash({ ...retriever.manifest, createdAt: undefined, updatedAt: undefined });
   const unit: JudgmentUnit = opts.unit ?? 'doc';

@@ -5,7 +5,7 @@ import { compileFilter } from '../engine/filter.js';
 import { Retriever } from '../engine/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryTerms, snippet } from '../render/highlight.js';
-import { collect, contextFrom, intOption } from './context.js';
+import { collect, contextFrom, intOption, resolveRerank } from './context.js';
 
 interface QueryOpts {
   mode?: RetrievalMode;
@@ -59,7 +59,7 @@ are ever searched: the permission filter is applied inside both searches, before
       const store = await ctx.openStore(false);
       const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
       const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
-      const rerank = opts.rerank === true ? ctx.config.retrieval.rerank ?? defaultReranker() : opts.rerank === false ? null : opts.rerank;
+      const rerank = resolveRerank(opts.rerank, ctx.config);
       const res = await retriever.search(text, {
         mode: opts.mode,
         k: opts.k ?? ctx.config.retrieval.k,
@@ -114,6 +114,3 @@ are ever searched: the permission filter is applied inside both searches, before
     });
 }
 
-export function defaultReranker(): string {
-  return 'cross-encoder/ms-marco-MiniLM-L-6-v2';
-}

@@ -8,7 +8,6 @@ import { evaluate, type EvaluationResult } from './metrics.js';
 import { latencySummary } from './percentiles.js';
 import { docIdOf, isChunkId, type Qrels, type Run } from './qrels.js';
 import { Retriever, type StageTimings } from './retriever.js';
-import { formatRun } from './trec.js';
 import type { Caller, RetrievalMode } from './types.js';
 import type { IndexManifest } from './indexer.js';
 
@@ -85,7 +84,8 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
   const stageValues: Record<string, number[]> = {};
   const queryMs: Record<string, number> = {};
   const queryTexts: Record<string, string> = {};
-  await retriever.warm({ rerank });
+  // Eval ranks ids only; passages are read just for reranking.
+  await retriever.warm({ rerank, passages: Boolean(rerank) });
   let done = 0;
   for (const q of golden.queries) {
     const caller: Caller = q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? opts.caller.tenant } : { ...opts.caller, tenant: q.tenant ?? opts.caller.tenant };
@@ -201,4 +201,3 @@ export function writeArtifact(outDir: string, files: ArtifactFiles, opts: { over
   return target;
 }
 
-export { formatRun };

@@ -147,7 +147,8 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
           for (const g of got) cached.set(g.content_hash, Float32Array.from(g.vector));
         }
       }
-      const missing = batch.filter((c, k) => !cached.has(c.content_hash) && batch.findIndex((x) => x.content_hash === c.content_hash) === k);
+      const wanted = new Set<string>();
+      const missing = batch.filter((c) => !cached.has(c.content_hash) && !wanted.has(c.content_hash) && wanted.add(c.content_hash));
       if (missing.length) {
         const vectors = await embedder.embedPassages(missing.map(passageText), (d) =>
           opts.onProgress?.({ done: i + d, total: toAdd.length, phase: 'embedding' }),

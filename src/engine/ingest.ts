@@ -7,8 +7,8 @@ import { chunkDocument } from './chunker.js';
 import type { RagConfig } from './config.js';
 import { errorMessage, UsageError } from './errors.js';
 import { metadataKeyValues } from './filter.js';
-import { sha256, stableHash } from './hash.js';
-import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, indexTableName, Store } from './store.js';
+import { sha256, stableHash, stableStringify } from './hash.js';
+import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, Store } from './store.js';
 import { inListChunks } from './sql.js';
 import { chunkerHash, KEEP_VERSIONS_MS, sourceOrigin } from './provenance.js';
 import type { ChunkRow, DocumentRow, ParsedDocument } from './types.js';
@@ -42,7 +42,6 @@ export interface IngestSummary {
   storeVersion: number | null;
 }
 
-export { chunkerHash, sourceOrigin };
 
 function isUnder(origin: string, scope: string): boolean {
   return origin === scope || origin.startsWith(scope.endsWith('/') ? scope : `${scope}/`);
@@ -56,7 +55,7 @@ export function buildRows(
 ): { doc: DocumentRow; chunks: ChunkRow[] } {
   const { acl, tenant } = aclForSource(config, sourceOrigin(parsed.source), { acl: parsed.acl, tenant: parsed.tenant });
   const contentHash = sha256(parsed.text);
-  const metadataJson = JSON.stringify(parsed.metadata ?? {}, Object.keys(parsed.metadata ?? {}).sort());
+  const metadataJson = stableStringify(parsed.metadata ?? {});
   const metaKv = metadataKeyValues(parsed.metadata ?? {});
   const recordHash = stableHash({
     contentHash,
@@ -306,4 +305,3 @@ async function readChunkIdsOf(store: Store, docIds: string[]): Promise<string[]>
   return out;
 }
 
-export { indexTableName };

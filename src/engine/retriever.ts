@@ -116,12 +116,12 @@ export class Retriever {
   }
 
   /** Loads the models a search will need, so the first query's latency is the query's alone. */
-  async warm(opts: { rerank?: string | null } = {}): Promise<void> {
+  async warm(opts: { rerank?: string | null; passages?: boolean } = {}): Promise<void> {
     if (this.hasVectors) await this.getEmbedder();
     if (opts.rerank) await loadReranker(opts.rerank);
     // A long-lived retriever over a modest index keeps its passages in memory: the fetch of
     // the final hits becomes a lookup. Same table handle, same version as the searches.
-    if (!this.rowCache && (await this.table.countRows()) <= ROW_CACHE_MAX_ROWS) {
+    if (opts.passages !== false && !this.rowCache && (await this.table.countRows()) <= ROW_CACHE_MAX_ROWS) {
       const table = await this.table.query().select(RESULT_COLUMNS).withRowId().toArrow();
       const cache = new Map<bigint, Hit['chunk']>();
       for (const row of arrowRows<Hit['chunk'] & { _rowid: bigint }>(table)) {

@@ -103,6 +103,17 @@ describe('rag ingest on the fixtures', () => {
     expect(run().json()).toMatchObject({ added: 0, updated: 0, chunksWritten: 0 });
   });
 
+  it('keeps nested front matter in the stored metadata and in the filter keys', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'runbook.md'), '---\ntitle: Runbook\nowner:\n  team: platform\n  oncall: alice\ntags: [ops, db]\n---\n\n# Runbook\n\nRestart the database.\n');
+    const db = path.join(dir, 'db');
+    expect(rag(['--db', db, 'ingest', 'runbook.md'], { cwd: dir }).code).toBe(0);
+    const [doc] = await readTable(db, 'documents');
+    expect(JSON.parse(doc!.metadata)).toEqual({ owner: { team: 'platform', oncall: 'alice' }, tags: ['ops', 'db'] });
+    const [chunk] = await readTable(db, 'chunks');
+    expect(Array.from(chunk!.meta_kv.toArray())).toEqual(['owner.oncall=alice', 'owner.team=platform', 'tags=db', 'tags=ops']);
+  });
+
   it('reports broken inputs with file and line, ingests the rest, and exits 2', async () => {
     const db = path.join(tempDir(), 'db');
     const r = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'ingest', 'fixtures/broken', 'fixtures/docs/api-keys.md']);
