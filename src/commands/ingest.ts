@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { IngestFormat } from '../engine/ingest.js';
-import { EXIT } from '../engine/errors.js';
+import { existsSync } from 'node:fs';
+import { EXIT, UsageError } from '../engine/errors.js';
 import { Progress } from '../render/progress.js';
 import { contextFrom } from './context.js';
 
@@ -24,6 +25,10 @@ skipped (exit 2 at the end); the rest goes in.`,
     )
     .action(async (paths: string[], opts: { format: IngestFormat; prune: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
+      // Bad paths are refused before a store is created for them.
+      for (const p of paths) {
+        if (!existsSync(p)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
+      }
       // Parsers (unified, pdfjs) load only when ingesting.
       const { ingest } = await import('../engine/ingest.js');
       const store = await ctx.openStore(true);

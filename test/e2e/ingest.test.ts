@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as lancedb from '@lancedb/lancedb';
@@ -202,6 +202,7 @@ describe('rag ingest on the fixtures', () => {
     const missing = rag(['--db', path.join(dir, 'db'), 'ingest', 'nope'], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/path not found: nope/);
+    expect(existsSync(path.join(dir, 'db'))).toBe(false); // nothing created for a failed command
     expect(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).toContain('"rag"');
   });
 });
