@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chunkDocument, DEFAULT_CHUNKER } from '../src/engine/chunker.js';
-import { estimateTokens } from '../src/engine/tokens.js';
+import { chunkDocument, DEFAULT_CHUNKER } from '../src/engine/ingest/chunker.js';
+import { estimateTokens } from '../src/engine/ingest/tokens.js';
 import type { Block, ChunkDraft, ChunkerConfig, ParsedDocument } from '../src/engine/types.js';
 import { parseFile, parseJsonl } from '../src/connectors/index.js';
 import { parseMarkdown } from '../src/connectors/markdown.js';

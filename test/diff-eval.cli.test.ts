@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goldenHash } from '../src/engine/goldens.js';
+import { goldenHash } from '../src/engine/evaluation/goldens.js';
 import {
   queries,
   qrelsFor,

@@ -7,13 +7,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { DiffInput } from '../src/engine/diff.js';
-import { formatGoldenJsonl, goldenHash, type GoldenQuery } from '../src/engine/goldens.js';
+import type { DiffInput } from '../src/engine/evaluation/diff.js';
+import { formatGoldenJsonl, goldenHash, type GoldenQuery } from '../src/engine/evaluation/goldens.js';
 import { stableHash } from '../src/engine/hash.js';
-import { evaluate } from '../src/engine/metrics.js';
-import type { Qrels, Run, RunEntry } from '../src/engine/qrels.js';
-import { mulberry32 } from '../src/engine/stats.js';
-import { formatQrels, formatRun } from '../src/engine/trec.js';
+import { evaluate } from '../src/engine/evaluation/metrics.js';
+import type { Qrels, Run, RunEntry } from '../src/engine/evaluation/qrels.js';
+import { mulberry32 } from '../src/engine/evaluation/stats.js';
+import { formatQrels, formatRun } from '../src/engine/evaluation/trec.js';
 
 export const DEPTH = 20;
 export const KS = [1, 3, 5, 10, 100];

@@ -8,10 +8,10 @@ import {
   resolveMetrics,
   topKChanges,
   type DiffInput,
-} from '../src/engine/diff.js';
+} from '../src/engine/evaluation/diff.js';
 import { UsageError } from '../src/engine/errors.js';
-import { parseDiffGate } from '../src/engine/gate.js';
-import { pairedPermutationTest, pairedTTest } from '../src/engine/stats.js';
+import { parseDiffGate } from '../src/engine/evaluation/gate.js';
+import { pairedPermutationTest, pairedTTest } from '../src/engine/evaluation/stats.js';
 import { diffMarkdown, diffTerminal } from '../src/render/diff-report.js';
 import { inputFrom, qid, ranking, scenario } from './diff-eval.fixtures.js';
 

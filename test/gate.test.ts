@@ -6,9 +6,9 @@ import {
   normaliseMetricName,
   parseDiffGate,
   parseGate,
-} from '../src/engine/gate.js';
+} from '../src/engine/evaluation/gate.js';
 import { UsageError } from '../src/engine/errors.js';
-import type { MetricComparison } from '../src/engine/stats.js';
+import type { MetricComparison } from '../src/engine/evaluation/stats.js';
 import { junitXml } from '../src/render/junit.js';
 
 function usageError(fn: () => unknown): UsageError {

@@ -2,9 +2,9 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatGoldenJsonl, loadGoldenSet, parseGoldenJsonl } from '../src/engine/goldens.js';
+import { formatGoldenJsonl, loadGoldenSet, parseGoldenJsonl } from '../src/engine/evaluation/goldens.js';
 import { InputError } from '../src/engine/errors.js';
-import { splitQrels } from '../src/engine/qrels.js';
+import { splitQrels } from '../src/engine/evaluation/qrels.js';
 
 const line = (o: unknown) => JSON.stringify(o);
 

@@ -2,14 +2,14 @@ import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } 
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/engine/errors.js';
-import { parseGoldenJsonl } from '../src/engine/goldens.js';
+import { parseGoldenJsonl } from '../src/engine/evaluation/goldens.js';
 import { importInto, parseCsv, parseImport } from '../src/engine/labeling/import.js';
 import {
   decideGolden, Journal, journalPathFor, lowerMedian, readJournal, replay, verdictOf, type JournalEvent, type LabelEvent,
 } from '../src/engine/labeling/journal.js';
 import { availableSystems, poolCandidates, seededShuffle, type PoolSearcher } from '../src/engine/labeling/pool.js';
 import { computeStats, labelStats } from '../src/engine/labeling/stats.js';
-import type { SearchOptions, SearchResult } from '../src/engine/retriever.js';
+import type { SearchOptions, SearchResult } from '../src/engine/search/retriever.js';
 import type { Hit } from '../src/engine/types.js';
 import { tempDir } from './helpers/cli.js';
 

@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluateTopic, isMetricName, meanOf, metricNames, rankTopic } from '../src/engine/metrics.js';
-import { formatQrels, formatRun, parseBeirQrels, parseTrecQrels, parseTrecRun } from '../src/engine/trec.js';
-import type { Qrels, Run } from '../src/engine/qrels.js';
+import { evaluate, evaluateTopic, isMetricName, meanOf, metricNames, rankTopic } from '../src/engine/evaluation/metrics.js';
+import { formatQrels, formatRun, parseBeirQrels, parseTrecQrels, parseTrecRun } from '../src/engine/evaluation/trec.js';
+import type { Qrels, Run } from '../src/engine/evaluation/qrels.js';
 import { InputError } from '../src/engine/errors.js';
 
 // DESIGN.md: the reference data lives beside the repo, in ../shared/datasets/trec_eval/ (it is

@@ -10,7 +10,7 @@ import {
   regularizedIncompleteBeta,
   studentTwoSidedP,
   winsTiesLosses,
-} from '../src/engine/stats.js';
+} from '../src/engine/evaluation/stats.js';
 
 /** Standard normal draws (Box–Muller) from an independent generator, for building test data. */
 function normals(n: number, seed: number): number[] {

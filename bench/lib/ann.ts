@@ -8,7 +8,7 @@
  * embedding — resembles. The dimension is fixed at 128.
  */
 import * as lancedb from '@lancedb/lancedb';
-import { mulberry32 as rng } from '../../src/engine/stats.js';
+import { mulberry32 as rng } from '../../src/engine/evaluation/stats.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -29,7 +29,7 @@ const CANDIDATE_COLUMNS = ['chunk_id', 'doc_id', 'acl', 'tenant'];
 const DEPTH = 100;
 export const ACL_WHERE = "(array_has_any(acl, ['public']) AND tenant = 'default')";
 
-export { mulberry32 as rng } from '../../src/engine/stats.js';
+export { mulberry32 as rng } from '../../src/engine/evaluation/stats.js';
 
 function gaussian(r: () => number): number {
   const u = Math.max(r(), 1e-12);

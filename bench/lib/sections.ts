@@ -105,8 +105,8 @@ export async function warmSection(ctx: SectionContext): Promise<SectionResult> {
   const { store, queries, corpus } = await latencyStore(ctx);
   const { loadConfig } = await import('../../src/engine/config.js');
   const { resolveCaller } = await import('../../src/engine/acl.js');
-  const { Retriever } = await import('../../src/engine/retriever.js');
-  const { Store } = await import('../../src/engine/store.js');
+  const { Retriever } = await import('../../src/engine/search/retriever.js');
+  const { Store } = await import('../../src/engine/store/store.js');
   const { listModels } = await import('../../src/engine/models/index.js');
   const { config } = loadConfig(store.config);
   const s = await Store.open(store.db);
@@ -300,7 +300,7 @@ export async function incrementalSection(ctx: SectionContext): Promise<SectionRe
 }
 
 async function chunksOfDoc(db: string, docId: string): Promise<number> {
-  const { Store, CHUNKS } = await import('../../src/engine/store.js');
+  const { Store, CHUNKS } = await import('../../src/engine/store/store.js');
   const s = await Store.open(db);
   const rows = await s.readAll<{ chunk_id: string }>(CHUNKS, ['chunk_id'], `doc_id = '${docId.replace(/'/g, "''")}'`);
   s.close();

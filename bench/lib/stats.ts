@@ -1,5 +1,5 @@
 /** Summaries of repeated measurements: median and spread, and latency percentiles. */
-import { percentile } from '../../src/engine/percentiles.js';
+import { percentile } from '../../src/engine/evaluation/percentiles.js';
 
 export interface Spread {
   median: number;

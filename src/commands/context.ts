@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type RagConfig } from '../engine/config.js';
-import { Store } from '../engine/store.js';
+import { Store } from '../engine/store/store.js';
 
 export interface GlobalOptions {
   db?: string;

@@ -10,10 +10,10 @@ import {
   loadDiffInput,
   resolveMetrics,
   writeDiffReport,
-} from '../engine/diff.js';
+} from '../engine/evaluation/diff.js';
 import { EXIT, UsageError } from '../engine/errors.js';
-import { normaliseMetricName, parseDiffGate } from '../engine/gate.js';
-import { DEFAULT_ITERATIONS, DEFAULT_SEED } from '../engine/stats.js';
+import { normaliseMetricName, parseDiffGate } from '../engine/evaluation/gate.js';
+import { DEFAULT_ITERATIONS, DEFAULT_SEED } from '../engine/evaluation/stats.js';
 import { diffMarkdown, diffTerminal } from '../render/diff-report.js';
 import { junitXml } from '../render/junit.js';
 import { collect, contextFrom, intOption } from './context.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { buildIndex } from '../engine/indexer.js';
+import { buildIndex } from '../engine/index/indexer.js';
 import { Progress } from '../render/progress.js';
 import { contextFrom } from './context.js';
 

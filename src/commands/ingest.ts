@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { IngestFormat } from '../engine/ingest.js';
+import type { IngestFormat } from '../engine/ingest/ingest.js';
 import { existsSync } from 'node:fs';
 import { EXIT, UsageError } from '../engine/errors.js';
 import { Progress } from '../render/progress.js';
@@ -30,7 +30,7 @@ skipped (exit 2 at the end); the rest goes in.`,
         if (!existsSync(p)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
       }
       // Parsers (unified, pdfjs) load only when ingesting.
-      const { ingest } = await import('../engine/ingest.js');
+      const { ingest } = await import('../engine/ingest/ingest.js');
       const store = await ctx.openStore(true);
       const progress = new Progress(ctx.isTTY, 'ingest');
       const started = performance.now();

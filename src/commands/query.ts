@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { makeTable, useColor } from '../render/table.js';
 import { resolveCaller } from '../engine/acl.js';
-import { compileFilter } from '../engine/filter.js';
-import { Retriever } from '../engine/retriever.js';
+import { compileFilter } from '../engine/search/filter.js';
+import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryTerms, snippet } from '../render/highlight.js';
 import { collect, contextFrom, intOption, resolveRerank } from './context.js';

@@ -2,8 +2,8 @@
  * How `rag diff-eval` shows a comparison: a terminal summary (one row per metric, then the
  * queries that moved most) and a Markdown report meant to be pasted as a pull-request comment.
  */
-import type { DiffResult, DocMove, MetricDiff, Mover } from '../engine/diff.js';
-import { describeDifferences } from '../engine/diff.js';
+import type { DiffResult, DocMove, MetricDiff, Mover } from '../engine/evaluation/diff.js';
+import { describeDifferences } from '../engine/evaluation/diff.js';
 import { makeTable } from './table.js';
 
 export const METRIC_HEADERS = ['metric', 'A', 'B', 'Δ', 'Δ%', '95% CI of Δ', 'p (perm)', 'p (t)', 'p Holm', 'W/T/L'];

@@ -2,7 +2,7 @@
  * JUnit XML for gates, so CI systems (GitHub Actions, GitLab, Jenkins) show each gate rule as a
  * test case: one <testcase> per rule, a <failure> stating threshold, actual value and gap.
  */
-import { describeGateResult, type DiffGateResult, type GateResult } from '../engine/gate.js';
+import { describeGateResult, type DiffGateResult, type GateResult } from '../engine/evaluation/gate.js';
 
 export type JUnitGateResult = GateResult | DiffGateResult;
 

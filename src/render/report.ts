@@ -1,5 +1,5 @@
-import type { EvalOutcome } from '../engine/eval.js';
-import type { GoldenSet } from '../engine/goldens.js';
+import type { EvalOutcome } from '../engine/evaluation/eval.js';
+import type { GoldenSet } from '../engine/evaluation/goldens.js';
 
 export const HEADLINE_METRICS = (ks: number[]) => {
   const out: string[] = [];

@@ -11,11 +11,11 @@
  */
 import { isVisible, PUBLIC } from '../acl.js';
 import type { RagConfig } from '../config.js';
-import { mulberry32 } from '../stats.js';
+import { mulberry32 } from '../evaluation/stats.js';
 import { AclViolationError, errorMessage, StoreError } from '../errors.js';
-import type { IndexManifest } from '../indexer.js';
-import { Retriever } from '../retriever.js';
-import { CHUNKS, DOCUMENTS, type Store } from '../store.js';
+import type { IndexManifest } from '../index/indexer.js';
+import { Retriever } from '../search/retriever.js';
+import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
 import type { Caller, RetrievalMode } from '../types.js';
 import { sameSet, selectIndexes } from './lineage.js';
 
@@ -485,7 +485,7 @@ export function probeQueries(text: string, idf: Map<string, number>, maxTerms = 
 
 // ---------- seeded sampling ----------
 
-export { mulberry32 } from '../stats.js';
+export { mulberry32 } from '../evaluation/stats.js';
 
 /** Up to n items chosen without replacement, returned in their original order. */
 function sampleSorted<T>(items: T[], n: number, rng: () => number): T[] {

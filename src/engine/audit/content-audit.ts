@@ -4,8 +4,8 @@
  * suppressed, and a severity gate for CI.
  */
 import type { RagConfig } from '../config.js';
-import { readIndexManifest } from '../indexer.js';
-import { CHUNKS, type Store } from '../store.js';
+import { readIndexManifest } from '../index/indexer.js';
+import { CHUNKS, type Store } from '../store/store.js';
 import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
 import { SEVERITIES, severityAtLeast } from './rules.js';
 import { applySuppressions, loadSuppressions, type Suppression } from './suppressions.js';

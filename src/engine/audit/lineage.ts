@@ -5,9 +5,9 @@
  */
 import { UsageError } from '../errors.js';
 import type { DocumentRow } from '../types.js';
-import type { IndexManifest } from '../indexer.js';
-import { sourceOrigin } from '../provenance.js';
-import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store.js';
+import type { IndexManifest } from '../index/indexer.js';
+import { sourceOrigin } from '../ingest/provenance.js';
+import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store/store.js';
 
 export interface IndexLineage {
   name: string;

@@ -12,8 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { MAX_GRADE } from '../goldens.js';
-import { docIdOf, isChunkId } from '../qrels.js';
+import { MAX_GRADE } from '../evaluation/goldens.js';
+import { docIdOf, isChunkId } from '../evaluation/qrels.js';
 import { isGrade, judgmentKey, verdictOf, type Journal, type LabelEvent } from './journal.js';
 
 export interface ImportOptions {

@@ -24,8 +24,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, UsageError } from '../errors.js';
-import { formatGoldenJsonl, MAX_GRADE, parseGoldenJsonl, type GoldenQuery } from '../goldens.js';
-import type { Qrels } from '../qrels.js';
+import { formatGoldenJsonl, MAX_GRADE, parseGoldenJsonl, type GoldenQuery } from '../evaluation/goldens.js';
+import type { Qrels } from '../evaluation/qrels.js';
 
 export type JudgmentUnit = 'doc' | 'chunk';
 export type ActionType = 'grade' | 'skip' | 'undo' | 'note';

@@ -4,9 +4,9 @@
  * which system found it (and so cannot favour one).
  */
 import { sha256 } from '../hash.js';
-import { mulberry32 } from '../stats.js';
-import { compareBytes } from '../qrels.js';
-import type { SearchOptions, SearchResult } from '../retriever.js';
+import { mulberry32 } from '../evaluation/stats.js';
+import { compareBytes } from '../evaluation/qrels.js';
+import type { SearchOptions, SearchResult } from '../search/retriever.js';
 import type { Caller, Hit } from '../types.js';
 import type { JudgmentUnit } from './journal.js';
 

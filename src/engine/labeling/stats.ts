@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { cohensKappa, disagreements as findDisagreements, krippendorffAlpha, percentAgreement } from './agreement.js';
-import { compareQids } from '../qrels.js';
+import { compareQids } from '../evaluation/qrels.js';
 import { decideGolden, readJournal, replay, type LabelState } from './journal.js';
 
 export interface LabelerProgress {

@@ -1,15 +1,15 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import type { RagConfig } from './config.js';
-import { UsageError } from './errors.js';
-import { stableHash, stableStringify } from './hash.js';
+import type { RagConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { stableHash, stableStringify } from '../hash.js';
 import type { GoldenSet } from './goldens.js';
 import { evaluate, type EvaluationResult } from './metrics.js';
 import { latencySummary } from './percentiles.js';
 import { docIdOf, isChunkId, type Qrels, type Run } from './qrels.js';
-import { Retriever, type StageTimings } from './retriever.js';
-import type { Caller, RetrievalMode } from './types.js';
-import type { IndexManifest } from './indexer.js';
+import { Retriever, type StageTimings } from '../search/retriever.js';
+import type { Caller, RetrievalMode } from '../types.js';
+import type { IndexManifest } from '../index/indexer.js';
 
 export interface EvalOptions {
   mode?: RetrievalMode;

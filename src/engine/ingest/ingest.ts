@@ -1,17 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileDocId, parseBeirCorpus, parseFile, parseJsonl } from '../connectors/index.js';
-import { walk } from '../connectors/filesystem.js';
-import { aclForSource } from './acl.js';
+import { fileDocId, parseBeirCorpus, parseFile, parseJsonl } from '../../connectors/index.js';
+import { walk } from '../../connectors/filesystem.js';
+import { aclForSource } from '../acl.js';
 import { chunkDocument } from './chunker.js';
-import type { RagConfig } from './config.js';
-import { errorMessage, UsageError } from './errors.js';
-import { metadataKeyValues } from './filter.js';
-import { sha256, stableHash, stableStringify } from './hash.js';
-import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, Store } from './store.js';
-import { inListChunks } from './sql.js';
+import type { RagConfig } from '../config.js';
+import { errorMessage, UsageError } from '../errors.js';
+import { metadataKeyValues } from '../search/filter.js';
+import { sha256, stableHash, stableStringify } from '../hash.js';
+import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, Store } from '../store/store.js';
+import { inListChunks } from '../sql.js';
 import { chunkerHash, KEEP_VERSIONS_MS, sourceOrigin } from './provenance.js';
-import type { ChunkRow, DocumentRow, ParsedDocument } from './types.js';
+import type { ChunkRow, DocumentRow, ParsedDocument } from '../types.js';
 
 export type IngestFormat = 'auto' | 'beir' | 'jsonl';
 

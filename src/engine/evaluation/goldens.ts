@@ -21,9 +21,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { validatePrincipal } from './acl.js';
-import { InputError, UsageError } from './errors.js';
-import { stableHash } from './hash.js';
+import { validatePrincipal } from '../acl.js';
+import { InputError, UsageError } from '../errors.js';
+import { stableHash } from '../hash.js';
 import { compareBytes, qrelsToObject, type Qrels } from './qrels.js';
 import { parseBeirQrels, readQrels } from './trec.js';
 

@@ -1,14 +1,14 @@
 import * as lancedb from '@lancedb/lancedb';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RagConfig } from './config.js';
-import { StoreError, UsageError } from './errors.js';
-import { sha256 } from './hash.js';
-import { chunkerHash, KEEP_VERSIONS_MS } from './provenance.js';
-import { listModels, loadEmbedder, type Embedder } from './models/index.js';
-import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from './store.js';
-import { arrow } from './arrow.js';
-import type { ChunkRow } from './types.js';
+import type { RagConfig } from '../config.js';
+import { StoreError, UsageError } from '../errors.js';
+import { sha256 } from '../hash.js';
+import { chunkerHash, KEEP_VERSIONS_MS } from '../ingest/provenance.js';
+import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
+import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from '../store/store.js';
+import { arrow } from '../store/arrow.js';
+import type { ChunkRow } from '../types.js';
 
 export interface IndexManifest {
   name: string;

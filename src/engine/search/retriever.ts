@@ -1,12 +1,12 @@
 import type * as lancedb from '@lancedb/lancedb';
-import { aclWhere, isVisible } from './acl.js';
-import type { RagConfig } from './config.js';
-import { AclViolationError, StoreError, UsageError } from './errors.js';
-import { readIndexManifest, type IndexManifest } from './indexer.js';
-import { loadEmbedder, loadReranker, type Embedder } from './models/index.js';
-import type { ArrowTypes } from './arrow.js';
-import { arrowRows, Store } from './store.js';
-import type { Caller, Hit, RetrievalMode } from './types.js';
+import { aclWhere, isVisible } from '../acl.js';
+import type { RagConfig } from '../config.js';
+import { AclViolationError, StoreError, UsageError } from '../errors.js';
+import { readIndexManifest, type IndexManifest } from '../index/indexer.js';
+import { loadEmbedder, loadReranker, type Embedder } from '../models/index.js';
+import type { ArrowTypes } from '../store/arrow.js';
+import { arrowRows, Store } from '../store/store.js';
+import type { Caller, Hit, RetrievalMode } from '../types.js';
 
 export interface SearchOptions {
   mode?: RetrievalMode;

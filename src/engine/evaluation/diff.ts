@@ -16,10 +16,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, UsageError } from './errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { checkDiffGate, normaliseMetricName, type DiffGateOutcome, type DiffGateRule } from './gate.js';
 import { loadGoldenSet } from './goldens.js';
-import { stableHash, stableStringify } from './hash.js';
+import { stableHash, stableStringify } from '../hash.js';
 import { DEFAULT_KS, evaluate, rankTopic } from './metrics.js';
 import { docIdOf, qrelsToObject, type Qrels, type Run } from './qrels.js';
 import {

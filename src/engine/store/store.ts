@@ -2,9 +2,9 @@ import * as lancedb from '@lancedb/lancedb';
 import { arrow, type ArrowTypes } from './arrow.js';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { StoreError } from './errors.js';
-import { inListChunks } from './sql.js';
-import type { ChunkRow, DocumentRow } from './types.js';
+import { StoreError } from '../errors.js';
+import { inListChunks } from '../sql.js';
+import type { ChunkRow, DocumentRow } from '../types.js';
 
 const utf8List = () => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
 

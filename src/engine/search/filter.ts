@@ -1,5 +1,5 @@
-import { UsageError } from './errors.js';
-import { sqlString, sqlStringList } from './sql.js';
+import { UsageError } from '../errors.js';
+import { sqlString, sqlStringList } from '../sql.js';
 
 /**
  * A small, validated filter language compiled to a LanceDB where clause. User text never reaches

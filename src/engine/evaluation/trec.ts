@@ -12,7 +12,7 @@
  * only when asked (`decodeIds`), so foreign files are read exactly as written.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError, UsageError } from './errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { compareBytes, sortedQids, type Qrels, type Run, type RunEntry } from './qrels.js';
 
 export interface ReadOptions {

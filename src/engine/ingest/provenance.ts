@@ -1,5 +1,5 @@
-import type { RagConfig } from './config.js';
-import { stableHash } from './hash.js';
+import type { RagConfig } from '../config.js';
+import { stableHash } from '../hash.js';
 
 /** Hash of the chunker settings: part of each document's record hash, so a new config re-chunks. */
 export function chunkerHash(config: RagConfig): string {

@@ -1,4 +1,4 @@
-import type { Block, ChunkDraft, ChunkerConfig, ParsedDocument } from './types.js';
+import type { Block, ChunkDraft, ChunkerConfig, ParsedDocument } from '../types.js';
 import { estimateTokens } from './tokens.js';
 
 /**

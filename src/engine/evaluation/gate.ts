@@ -11,7 +11,7 @@
  *             significant at alpha; `no-significant-regression` fails when any compared metric
  *             drops significantly. Significance uses the Holm-adjusted p-value.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { CUTOFF_METRICS, COUNT_METRICS, SCALAR_METRICS, isMetricName } from './metrics.js';
 import type { MetricComparison } from './stats.js';
 
