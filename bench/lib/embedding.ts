@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { fixtureQueries, MINILM, modelsDir, requireModel, scifactCorpus } from './datasets.js';
 import { selfMaxRssMiB } from './proc.js';
-import type { SectionContext, SectionResult } from './sections.js';
+import type { SectionContext, SectionResult } from './types.js';
 import { round, spread } from './stats.js';
 
 const BATCH = 32;

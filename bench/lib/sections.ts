@@ -19,13 +19,9 @@ import {
 } from './datasets.js';
 import { parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed } from './proc.js';
 import { latency, mean, round, spread } from './stats.js';
+import type { SectionContext, SectionResult } from './types.js';
 
-export interface SectionContext {
-  quick: boolean;
-  log: (m: string) => void;
-}
-
-export type SectionResult = Record<string, unknown>;
+export type { SectionContext, SectionResult } from './types.js';
 
 const mib = (bytes: number) => bytes / 2 ** 20;
 const maxRss = (runs: Timed[]) => spread(runs.map((r) => r.maxRssMiB ?? 0));

@@ -3,20 +3,18 @@ import { makeTable } from '../render/table.js';
 import path from 'node:path';
 import { resolveCaller } from '../engine/acl.js';
 import { EXIT, UsageError } from '../engine/errors.js';
-import { gateValues, metricsJson, runEval, writeArtifact } from '../engine/evaluation/eval.js';
+import { gateValues, runEval, writeArtifact } from '../engine/evaluation/eval.js';
 import { checkGate, describeGateResult, parseGate } from '../engine/evaluation/gate.js';
 import { loadGoldenSet } from '../engine/evaluation/goldens.js';
 import { evaluate } from '../engine/evaluation/metrics.js';
-import { readQrels, readTrecRun, formatRun } from '../engine/evaluation/trec.js';
+import { readQrels, readTrecRun } from '../engine/evaluation/trec.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
-import { junitXml } from '../render/junit.js';
-import { evalReportMarkdown, fmt, HEADLINE_METRICS } from '../render/report.js';
+import { evalArtifactFiles } from '../render/eval-artifact.js';
+import { fmt, HEADLINE_METRICS } from '../render/report.js';
 import { Progress } from '../render/progress.js';
-import { VERSION } from '../version.js';
 import { callerOptions } from './query.js';
 import { contextFrom, resolveRerank, type Context } from './context.js';
-import { stableHash } from '../engine/hash.js';
 
 interface EvalOpts {
   golden?: string;
@@ -111,35 +109,8 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
     const values = gateValues(outcome);
     const gate = rules ? checkGate(rules, values) : null;
     const gateLines = gate ? gate.results.map(describeGateResult) : [];
-    const createdAt = new Date().toISOString();
-    const manifest = {
-      rag_version: VERSION,
-      node_version: process.version,
-      created_at: createdAt,
-      golden: { source: golden.source, hash: golden.hash, queries: golden.queries.length },
-      index: outcome.index,
-      retrieval: outcome.retrieval,
-      retrieval_hash: outcome.retrievalHash,
-      caller,
-      metrics_sha256: '',
-    };
-    const metrics = metricsJson(outcome, golden);
-    manifest.metrics_sha256 = stableHash(metrics);
-    const stamp = createdAt.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-    const outDir = opts.out ?? path.join('runs', `${stamp}-${outcome.retrieval.index}-${outcome.retrieval.mode}${rerank ? '-rerank' : ''}`);
-    const dir = writeArtifact(
-      outDir,
-      {
-        'run.trec': formatRun(outcome.run, `rag-${outcome.retrieval.mode}${rerank ? '-rerank' : ''}`),
-        'metrics.json': metrics,
-        'manifest.json': `${JSON.stringify(manifest, null, 2)}\n`,
-        'timings.json': `${JSON.stringify({ per_stage_ms: outcome.timings, per_query_ms: outcome.queryMs }, null, 2)}\n`,
-        'report.md': evalReportMarkdown(outcome, golden, gateLines),
-        'queries.json': `${JSON.stringify(outcome.queryTexts, null, 2)}\n`,
-        ...(gate ? { 'junit.xml': junitXml('rag eval gate', gate.results) } : {}),
-      },
-      { overwrite: opts.overwrite },
-    );
+    const { files, defaultDir } = evalArtifactFiles(outcome, golden, { caller, rerank, gate });
+    const dir = writeArtifact(opts.out ?? defaultDir, files, { overwrite: opts.overwrite });
 
     if (ctx.json) {
       ctx.emit({ artifact: dir, mean: outcome.result.mean, queries: outcome.result.queries, timings: outcome.timings, gate: gate ?? undefined });

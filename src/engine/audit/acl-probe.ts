@@ -12,8 +12,8 @@
 import { isVisible, PUBLIC } from '../acl.js';
 import type { RagConfig } from '../config.js';
 import { mulberry32 } from '../evaluation/stats.js';
-import { AclViolationError, errorMessage, StoreError } from '../errors.js';
-import type { IndexManifest } from '../index/indexer.js';
+import { AclViolationError, errorMessage } from '../errors.js';
+import type { IndexManifest } from '../store/manifest.js';
 import { Retriever } from '../search/retriever.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
 import type { Caller, RetrievalMode } from '../types.js';

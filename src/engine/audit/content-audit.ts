@@ -4,7 +4,7 @@
  * suppressed, and a severity gate for CI.
  */
 import type { RagConfig } from '../config.js';
-import { readIndexManifest } from '../index/indexer.js';
+import { readIndexManifest } from '../store/manifest.js';
 import { CHUNKS, type Store } from '../store/store.js';
 import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
 import { SEVERITIES, severityAtLeast } from './rules.js';

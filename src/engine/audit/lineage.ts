@@ -5,9 +5,9 @@
  */
 import { UsageError } from '../errors.js';
 import type { DocumentRow } from '../types.js';
-import type { IndexManifest } from '../index/indexer.js';
+import type { IndexManifest } from '../store/manifest.js';
 import { sourceOrigin } from '../ingest/provenance.js';
-import { CHUNKS, DOCUMENTS, plainRow, type Store } from '../store/store.js';
+import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
 
 export interface IndexLineage {
   name: string;
@@ -260,37 +260,30 @@ export function parseSince(since: string): { version: number } | { date: Date } 
 export async function changesSince(store: Store, since: string, current?: DocMeta[]): Promise<ChangesSince> {
   const parsed = parseSince(since);
   const now = current ?? (await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS));
-  const names = await store.tableNames();
-  if (!names.includes(DOCUMENTS)) return { since, baseVersion: null, currentVersion: null, method: 'version', changes: [] };
-  const table = await store.conn.openTable(DOCUMENTS);
-  try {
-    const currentVersion = await table.version();
-    const versions = (await table.listVersions()).sort((a, b) => a.version - b.version);
-    let base: number | null;
-    if ('version' in parsed) {
-      if (parsed.version > currentVersion) {
-        throw new UsageError(`--since ${parsed.version}: the documents table is only at version ${currentVersion}`, 'pass an existing version');
-      }
-      base = parsed.version;
-    } else {
-      const before = versions.filter((v) => v.timestamp.getTime() <= parsed.date.getTime());
-      base = before.length ? before[before.length - 1]!.version : 0;
+  const versions = await store.versions(DOCUMENTS);
+  if (versions.length === 0) return { since, baseVersion: null, currentVersion: null, method: 'version', changes: [] };
+  const currentVersion = (await store.version(DOCUMENTS))!;
+  let base: number;
+  if ('version' in parsed) {
+    if (parsed.version > currentVersion) {
+      throw new UsageError(`--since ${parsed.version}: the documents table is only at version ${currentVersion}`, 'pass an existing version');
     }
-    let old: DocMeta[] = [];
-    if (base > 0) {
-      try {
-        await table.checkout(base);
-        old = (await table.query().select(DOC_COLUMNS).toArray()).map((r) => plainRow<DocMeta>(r));
-      } catch {
-        // The version was cleaned up (compaction): fall back to timestamps, which are always there.
-        if ('date' in parsed) return byIngestedAt(since, parsed.date, now, currentVersion);
-        throw new UsageError(`documents table version ${base} is no longer available`, 'use --since DATE, or a version listed by the store');
-      }
-    }
-    return { since, baseVersion: base, currentVersion, method: 'version', changes: diffDocs(old, now) };
-  } finally {
-    table.close();
+    base = parsed.version;
+  } else {
+    const before = versions.filter((v) => v.timestamp.getTime() <= parsed.date.getTime());
+    base = before.length ? before[before.length - 1]!.version : 0;
   }
+  let old: DocMeta[] = [];
+  if (base > 0) {
+    const rows = await store.readAtVersion<DocMeta>(DOCUMENTS, base, DOC_COLUMNS);
+    if (rows === null) {
+      // The version was cleaned up (compaction): fall back to timestamps, which are always there.
+      if ('date' in parsed) return byIngestedAt(since, parsed.date, now, currentVersion);
+      throw new UsageError(`documents table version ${base} is no longer available`, 'use --since DATE, or a version listed by the store');
+    }
+    old = rows;
+  }
+  return { since, baseVersion: base, currentVersion, method: 'version', changes: diffDocs(old, now) };
 }
 
 /** Pure diff of two snapshots of the documents table. */

@@ -9,7 +9,7 @@ import { latencySummary } from './percentiles.js';
 import { docIdOf, isChunkId, type Qrels, type Run } from './qrels.js';
 import { Retriever, type StageTimings } from '../search/retriever.js';
 import type { Caller, RetrievalMode } from '../types.js';
-import type { IndexManifest } from '../index/indexer.js';
+import type { IndexManifest } from '../store/manifest.js';
 
 export interface EvalOptions {
   mode?: RetrievalMode;

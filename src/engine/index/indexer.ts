@@ -1,28 +1,15 @@
-import * as lancedb from '@lancedb/lancedb';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RagConfig } from '../config.js';
-import { StoreError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { sha256 } from '../hash.js';
-import { chunkerHash, KEEP_VERSIONS_MS } from '../ingest/provenance.js';
+import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
-import { CHUNKS, indexSchema, indexTableName, Store, type IndexRow } from '../store/store.js';
+import { CHUNKS, indexSchema, indexTableName, Store, type FtsSettings, type IndexRow } from '../store/store.js';
 import { arrow } from '../store/arrow.js';
+import type { IndexManifest } from '../store/manifest.js';
 import type { ChunkRow } from '../types.js';
 
-export interface IndexManifest {
-  name: string;
-  table: string;
-  /** `embedding` identifies the vectors exactly: weights, tokenizer and embedder code. */
-  model: null | { id: string; kind: string; weightsSha256: string; dim: number; embedding?: string };
-  chunker: { config: RagConfig['chunking']; hash: string };
-  fts: Record<string, unknown>;
-  ann: null | { type: string; params: Record<string, unknown> };
-  rows: number;
-  tableVersion: number;
-  createdAt: string;
-  updatedAt: string;
-}
 
 export interface IndexOptions {
   name: string;
@@ -49,9 +36,9 @@ export interface IndexSummary {
 }
 
 /** Full-text settings: English stemming and stop words, as the BM25 baselines we compare with. */
-export const FTS_CONFIG = {
+export const FTS_CONFIG: FtsSettings = {
   withPosition: false,
-  baseTokenizer: 'simple' as const,
+  baseTokenizer: 'simple',
   language: 'English',
   stem: true,
   removeStopWords: true,
@@ -108,13 +95,13 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const modelChanged =
     manifest !== null &&
     ((manifest.model?.id ?? null) !== (embedder?.info.id ?? null) || (manifest.model?.embedding ?? null) !== embedding);
-  if (opts.rebuild || modelChanged || (manifest && !(await store.table(table)))) {
+  if (opts.rebuild || modelChanged || (manifest && !(await store.hasTable(table)))) {
     if (modelChanged) opts.onNotice?.(`embedding model changed (${manifest?.model?.id ?? "none"} → ${embedder?.info.id ?? "none"}, or its weights, tokenizer or code): rebuilding index "${opts.name}"`);
     await store.dropTable(table);
     manifest = null;
   }
   const schema = indexSchema(embedder ? embedder.dim : null);
-  const idx = await store.ensureTable(table, schema);
+  await store.createTable(table, schema);
 
   const chunks = await store.readAll<ChunkRow>(CHUNKS);
   if (chunks.length === 0) throw new UsageError('the store holds no chunks', 'run `rag ingest PATH` first');
@@ -136,8 +123,7 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
       const cacheSchema = embCacheSchema(embedder.dim);
       const hashes = [...new Set(batch.map((c) => c.content_hash))];
       const cached = new Map<string, Float32Array>();
-      const cacheTable = await store.table(cacheName);
-      if (cacheTable) {
+      if (await store.hasTable(cacheName)) {
         for (let j = 0; j < hashes.length; j += 500) {
           const got = await store.readAll<{ content_hash: string; vector: Float32Array }>(
             cacheName,
@@ -164,34 +150,31 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     opts.onProgress?.({ done: Math.min(i + batchSize, toAdd.length), total: toAdd.length, phase: 'indexing' });
   }
 
-  const rowCount = await idx.countRows();
+  const rowCount = await store.countRows(table);
   const changed = toAdd.length > 0 || toRemove.length > 0 || !manifest;
   // A small change is merged into the existing indexes (optimize: compaction + index deltas);
   // a new table or a large change rebuilds them.
-  const small = manifest !== null && (await hasIndex(idx, 'text')) && toAdd.length + toRemove.length <= Math.max(100, rowCount * 0.1);
+  const small = manifest !== null && (await store.hasIndexOn(table, 'text')) && toAdd.length + toRemove.length <= Math.max(100, rowCount * 0.1);
   if (changed && small) {
-    await idx.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
+    await store.optimize(table);
   } else if (changed) {
     // Rows arrive in many small commits; one compacted fragment halves fetch and search time.
-    await idx.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
-    await idx.createIndex('text', { config: lancedb.Index.fts(FTS_CONFIG), replace: true });
-    // Scalar indexes make the ACL pre-filter cheap: it runs on every search.
-    await idx.createIndex('acl', { config: lancedb.Index.labelList(), replace: true });
-    await idx.createIndex('tenant', { config: lancedb.Index.bitmap(), replace: true });
+    await store.optimize(table);
+    await store.createSearchIndexes(table, FTS_CONFIG);
   }
   let ann: IndexManifest['ann'] = manifest?.ann ?? null;
   if (embedder && rowCount >= config.index.annThreshold && ((changed && !small) || !ann)) {
     // HNSW inside IVF partitions, scalar-quantised; searches re-rank the survivors with exact
     // distances (refineFactor), which keeps recall@10 ≈ 1 even under a selective ACL pre-filter.
     const numPartitions = Math.max(1, Math.ceil(rowCount / config.index.annPartitionRows));
-    const params = { distanceType: 'cosine' as const, numPartitions, m: 16, efConstruction: 150 };
+    const params = { numPartitions, m: 16, efConstruction: 150 };
     opts.onNotice?.(`building ANN index (IVF-HNSW-SQ, ${numPartitions} partition${numPartitions > 1 ? 's' : ''}) over ${rowCount} rows`);
-    await idx.createIndex('vector', { config: lancedb.Index.hnswSq(params), replace: true });
-    ann = { type: 'IVF_HNSW_SQ', params };
+    await store.createVectorIndex(table, params);
+    ann = { type: 'IVF_HNSW_SQ', params: { distanceType: 'cosine', ...params } };
   } else if (rowCount < config.index.annThreshold) {
     ann = null;
   }
-  const tableVersion = await idx.version();
+  const tableVersion = (await store.version(table))!;
   const nowDone = new Date().toISOString();
   const next: IndexManifest = {
     name: opts.name,
@@ -222,26 +205,10 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   };
 }
 
-async function hasIndex(table: lancedb.Table, column: string): Promise<boolean> {
-  return (await table.listIndices()).some((i) => i.columns.includes(column));
-}
-
 /** What the embedder sees of a chunk: its title and heading path give the passage context. */
 export function passageText(c: Pick<ChunkRow, 'text' | 'title' | 'heading_path' | 'connector'>): string {
   // BEIR documents already begin with their title (the connector puts it there).
   if (c.connector === 'beir') return c.text;
   const context = [c.title, ...c.heading_path.filter((h) => h !== c.title)].filter(Boolean).join(' › ');
   return context ? `${context}\n${c.text}` : c.text;
-}
-
-export async function readIndexManifest(store: Store, name: string): Promise<IndexManifest> {
-  const m = await store.readManifest<IndexManifest>(name);
-  if (!m) {
-    const all = await store.readManifests<IndexManifest>();
-    throw new StoreError(
-      `no index named "${name}"`,
-      all.length ? `use --index with one of: ${all.map((x) => x.name).join(', ')}` : 'run `rag index` first',
-    );
-  }
-  return m;
 }

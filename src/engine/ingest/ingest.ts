@@ -6,11 +6,11 @@ import { aclForSource } from '../acl.js';
 import { chunkDocument } from './chunker.js';
 import type { RagConfig } from '../config.js';
 import { errorMessage, UsageError } from '../errors.js';
-import { metadataKeyValues } from '../search/filter.js';
+import { metadataKeyValues } from './metadata.js';
 import { sha256, stableHash, stableStringify } from '../hash.js';
 import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, Store } from '../store/store.js';
 import { inListChunks } from '../sql.js';
-import { chunkerHash, KEEP_VERSIONS_MS, sourceOrigin } from './provenance.js';
+import { chunkerHash, sourceOrigin } from './provenance.js';
 import type { ChunkRow, DocumentRow, ParsedDocument } from '../types.js';
 
 export type IngestFormat = 'auto' | 'beir' | 'jsonl';
@@ -195,7 +195,6 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   const existing = new Map(
     (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
   );
-  const indexTables = (await store.tableNames()).filter((n) => n.startsWith('idx_'));
   const summary: IngestSummary = {
     added: 0,
     updated: 0,
@@ -224,8 +223,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     const old = await readChunkIdsOf(store, docIds);
     const stale = old.filter((id) => !newIds.has(id));
     await store.deleteWhereIn(CHUNKS, 'chunk_id', stale);
-    const changedDocs = docIds.filter((id) => existing.has(id));
-    for (const t of indexTables) await store.deleteWhereIn(t, 'doc_id', changedDocs);
+    await store.withdrawFromIndexes(docIds.filter((id) => existing.has(id)));
     await store.upsert(DOCUMENTS, documentsSchema, 'doc_id', batch.map((b) => b.doc) as unknown as Record<string, unknown>[]);
     summary.chunksWritten += newChunks.length;
   };
@@ -276,16 +274,15 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     if (gone.length) {
       const ids = gone.map((d) => d.doc_id);
       await store.deleteWhereIn(CHUNKS, 'doc_id', ids);
-      for (const t of indexTables) await store.deleteWhereIn(t, 'doc_id', ids);
-      const t = await store.table(DOCUMENTS);
-      for (const where of inListChunks('doc_id', ids)) await t!.update({ where, values: { deleted: true, ingested_at: now } });
+      await store.withdrawFromIndexes(ids);
+      for (const where of inListChunks('doc_id', ids)) await store.update(DOCUMENTS, where, { deleted: true, ingested_at: now });
       summary.deleted = ids.length;
     }
   }
   opts.onProgress?.({ done, total: done });
   if (summary.added + summary.updated + summary.deleted > 0) {
     // Batches leave small fragments behind; compacting keeps scans (and `rag index`) fast.
-    for (const name of [CHUNKS, DOCUMENTS]) await (await store.table(name))?.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
+    for (const name of [CHUNKS, DOCUMENTS]) await store.optimize(name);
   }
   summary.failures = failures;
   summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;

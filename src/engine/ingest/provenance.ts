@@ -10,6 +10,3 @@ export function chunkerHash(config: RagConfig): string {
 export function sourceOrigin(source: string): string {
   return source.replace(/:\d+$/, '');
 }
-
-/** Old table versions stay readable (time travel, `rag audit lineage --since`) this long. */
-export const KEEP_VERSIONS_MS = 7 * 24 * 3600 * 1000;

@@ -5,22 +5,13 @@
  */
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { modelsDir, resolveModel, type ModelInfo } from './registry.js';
+import { modelsDir, resolveModel } from './registry.js';
+import type { Embedder, Reranker } from './types.js';
 
 export { listModels, modelsDir, resolveModel, type ModelInfo, type ModelKind, type RagModelOverrides } from './registry.js';
 export { addModel, pullModel } from './hub.js';
 
-export interface Embedder {
-  info: ModelInfo;
-  dim: number;
-  embedQueries(texts: string[]): Promise<Float32Array[]>;
-  embedPassages(texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]>;
-}
-
-export interface Reranker {
-  info: ModelInfo;
-  score(query: string, passages: string[]): Promise<number[]>;
-}
+export type { Embedder, Reranker } from './types.js';
 
 /**
  * The runtimes (onnxruntime, transformers.js) are imported on first use: a BM25-only query or an

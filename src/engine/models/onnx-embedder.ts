@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { StoreError } from '../errors.js';
-import type { Embedder } from './index.js';
+import type { Embedder } from './types.js';
 import { buildFeeds, l2normalize, lengthOrder, openSession, outputAsFloat } from './onnx-session.js';
 import type { ModelInfo } from './registry.js';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer.js';

@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { StoreError } from '../errors.js';
-import type { Reranker } from './index.js';
+import type { Reranker } from './types.js';
 import { buildFeeds, lengthOrder, openSession, outputAsFloat } from './onnx-session.js';
 import type { ModelInfo } from './registry.js';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer.js';

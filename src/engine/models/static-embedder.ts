@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
-import type { Embedder } from './index.js';
+import type { Embedder } from './types.js';
 import { l2normalize } from './onnx-session.js';
 import type { ModelInfo } from './registry.js';
 import { readSafetensors } from './safetensors.js';

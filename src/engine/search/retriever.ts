@@ -1,11 +1,11 @@
-import type * as lancedb from '@lancedb/lancedb';
 import { aclWhere, isVisible } from '../acl.js';
 import type { RagConfig } from '../config.js';
 import { AclViolationError, StoreError, UsageError } from '../errors.js';
-import { readIndexManifest, type IndexManifest } from '../index/indexer.js';
+import { readIndexManifest, type IndexManifest } from '../store/manifest.js';
 import { loadEmbedder, loadReranker, type Embedder } from '../models/index.js';
 import type { ArrowTypes } from '../store/arrow.js';
 import { arrowRows, Store } from '../store/store.js';
+import type { AnnSearchParams, IndexTable } from '../store/index-table.js';
 import type { Caller, Hit, RetrievalMode } from '../types.js';
 
 export interface SearchOptions {
@@ -80,14 +80,14 @@ export class Retriever {
   private constructor(
     readonly store: Store,
     readonly manifest: IndexManifest,
-    private readonly table: lancedb.Table,
+    private readonly table: IndexTable,
     private readonly config: RagConfig,
     private readonly notice: (msg: string) => void,
   ) {}
 
   static async open(store: Store, config: RagConfig, indexName: string, notice: (msg: string) => void = () => {}): Promise<Retriever> {
     const manifest = await readIndexManifest(store, indexName);
-    const table = await store.table(manifest.table);
+    const table = await store.indexTable(manifest.table);
     if (!table) throw new StoreError(`index "${indexName}" is listed but its table ${manifest.table} is missing`, 'run `rag index --rebuild`');
     return new Retriever(store, manifest, table, config, notice);
   }
@@ -122,7 +122,7 @@ export class Retriever {
     // A long-lived retriever over a modest index keeps its passages in memory: the fetch of
     // the final hits becomes a lookup. Same table handle, same version as the searches.
     if (opts.passages !== false && !this.rowCache && (await this.table.countRows()) <= ROW_CACHE_MAX_ROWS) {
-      const table = await this.table.query().select(RESULT_COLUMNS).withRowId().toArrow();
+      const table = await this.table.scan(RESULT_COLUMNS);
       const cache = new Map<bigint, Hit['chunk']>();
       for (const row of arrowRows<Hit['chunk'] & { _rowid: bigint }>(table)) {
         const { _rowid, ...chunk } = row;
@@ -225,7 +225,7 @@ export class Retriever {
     const cache = this.rowCache;
     const rows = cache
       ? refs.map((r) => cache.get(r.rowid)).filter((c): c is Hit['chunk'] => c !== undefined)
-      : arrowRows<Hit['chunk']>(await this.table.takeRowIds(refs.map((r) => r.rowid)).select(RESULT_COLUMNS).toArrow());
+      : arrowRows<Hit['chunk']>(await this.table.take(refs.map((r) => r.rowid), RESULT_COLUMNS));
     for (const chunk of rows) out.set(chunk.chunk_id, chunk);
     for (const ref of refs) {
       const chunk = out.get(ref.chunk_id);
@@ -237,14 +237,7 @@ export class Retriever {
 
   private async bm25(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
     const t = performance.now();
-    const rows = await this.table
-      .query()
-      .fullTextSearch(query, { columns: 'text' })
-      .where(where)
-      .select([...CANDIDATE_COLUMNS, '_score'])
-      .withRowId()
-      .limit(limit)
-      .toArrow();
+    const rows = await this.table.fullText(query, where, CANDIDATE_COLUMNS, limit);
     timings.bm25_ms = performance.now() - t;
     return toCandidates(rows, (r) => Number(r._score));
   }
@@ -264,16 +257,16 @@ export class Retriever {
 
   private async vector(vec: Float32Array, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
     const t = performance.now();
-    let q = this.table.vectorSearch(vec).column('vector').distanceType('cosine').where(where).select([...CANDIDATE_COLUMNS, '_distance']).withRowId().limit(limit);
     const ann = this.manifest.ann;
+    let params: AnnSearchParams | undefined;
     if (ann) {
       const r = this.config.retrieval;
       const partitions = Number(ann.params.numPartitions ?? 1);
-      q = q.nprobes(Math.min(partitions, r.nprobes)).refineFactor(r.refineFactor);
+      params = { nprobes: Math.min(partitions, r.nprobes), refineFactor: r.refineFactor };
       // HNSW needs ef ≥ the candidates it hands to the exact re-ranking (limit × refineFactor).
-      if (ann.type === 'IVF_HNSW_SQ') q = q.ef(Math.max(r.ef, limit * r.refineFactor));
+      if (ann.type === 'IVF_HNSW_SQ') params.ef = Math.max(r.ef, limit * r.refineFactor);
     }
-    const rows = await q.toArrow();
+    const rows = await this.table.nearest(vec, where, CANDIDATE_COLUMNS, limit, params);
     timings.vector_ms = performance.now() - t;
     return toCandidates(rows, (r) => 1 - Number(r._distance));
   }

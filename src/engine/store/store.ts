@@ -5,6 +5,7 @@ import path from 'node:path';
 import { StoreError } from '../errors.js';
 import { inListChunks } from '../sql.js';
 import type { ChunkRow, DocumentRow } from '../types.js';
+import { IndexTable } from './index-table.js';
 
 const utf8List = () => new arrow.List(new arrow.Field('item', new arrow.Utf8(), true));
 
@@ -102,7 +103,22 @@ export function arrowRows<T>(table: ArrowTypes.Table): T[] {
 export const DOCUMENTS = 'documents';
 export const CHUNKS = 'chunks';
 export const MANIFESTS = 'manifests';
-export const indexTableName = (name: string) => `idx_${name}`;
+const INDEX_TABLE_PREFIX = 'idx_';
+export const indexTableName = (name: string) => `${INDEX_TABLE_PREFIX}${name}`;
+
+/** Old table versions stay readable (time travel, `rag audit lineage --since`) this long. */
+export const KEEP_VERSIONS_MS = 7 * 24 * 3600 * 1000;
+
+/** Full-text tokenizer settings, as LanceDB's FTS index takes them. */
+export interface FtsSettings {
+  withPosition: boolean;
+  baseTokenizer: 'simple' | 'whitespace' | 'raw' | 'ngram';
+  language: string;
+  stem: boolean;
+  removeStopWords: boolean;
+  lowercase: boolean;
+  asciiFolding: boolean;
+}
 
 /** Whether a store URI points at object storage rather than a local directory. */
 export const isRemoteUri = (uri: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
@@ -115,7 +131,7 @@ export class Store {
   private tables = new Map<string, lancedb.Table>();
   private constructor(
     readonly uri: string,
-    readonly conn: lancedb.Connection,
+    private readonly conn: lancedb.Connection,
   ) {}
 
   static async open(
@@ -145,7 +161,8 @@ export class Store {
     return this.conn.tableNames();
   }
 
-  async table(name: string): Promise<lancedb.Table | null> {
+  /** The LanceDB handle of a table; never handed out of the store. */
+  private async table(name: string): Promise<lancedb.Table | null> {
     const cached = this.tables.get(name);
     if (cached) return cached;
     const names = await this.conn.tableNames();
@@ -173,7 +190,7 @@ export class Store {
     return true;
   }
 
-  async ensureTable(name: string, schema: ArrowTypes.Schema): Promise<lancedb.Table> {
+  private async ensureTable(name: string, schema: ArrowTypes.Schema): Promise<lancedb.Table> {
     const existing = await this.table(name);
     if (existing) return existing;
     this.removeUncommitted(name);
@@ -222,6 +239,101 @@ export class Store {
     if (rows.length === 0) return;
     const t = await this.ensureTable(name, schema);
     await t.add(lancedb.makeArrowTable(rows, { schema }));
+  }
+
+  /** Creates the table (empty) when it does not exist yet. */
+  async createTable(name: string, schema: ArrowTypes.Schema): Promise<void> {
+    await this.ensureTable(name, schema);
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    return (await this.table(name)) !== null;
+  }
+
+  async countRows(name: string, where?: string): Promise<number> {
+    const t = await this.table(name);
+    return t ? t.countRows(where) : 0;
+  }
+
+  async update(name: string, where: string, values: Record<string, string | number | boolean>): Promise<void> {
+    const t = await this.table(name);
+    if (t) await t.update({ where, values: values as Record<string, string> });
+  }
+
+  /**
+   * Compacts a table's small fragments (scans and searches get faster) and forgets versions
+   * older than KEEP_VERSIONS_MS; newer ones stay readable for time travel.
+   */
+  async optimize(name: string): Promise<void> {
+    await (await this.table(name))?.optimize({ cleanupOlderThan: new Date(Date.now() - KEEP_VERSIONS_MS) });
+  }
+
+  /** Index tables (one per named index), whatever their manifests say. */
+  async indexTableNames(): Promise<string[]> {
+    return (await this.tableNames()).filter((n) => n.startsWith(INDEX_TABLE_PREFIX));
+  }
+
+  /**
+   * Takes documents out of every index at once: a changed or deleted document (a revoked
+   * permission above all) must not stay searchable until the next `rag index`.
+   */
+  async withdrawFromIndexes(docIds: readonly string[]): Promise<void> {
+    if (docIds.length === 0) return;
+    for (const t of await this.indexTableNames()) await this.deleteWhereIn(t, 'doc_id', docIds);
+  }
+
+  /** A search handle on an index table, or null when the table does not exist. */
+  async indexTable(name: string): Promise<IndexTable | null> {
+    const t = await this.table(name);
+    return t ? new IndexTable(t, name) : null;
+  }
+
+  async hasIndexOn(name: string, column: string): Promise<boolean> {
+    const t = await this.table(name);
+    return t ? (await t.listIndices()).some((i) => i.columns.includes(column)) : false;
+  }
+
+  /**
+   * The full-text index on `text` and the scalar indexes that make the ACL pre-filter cheap (it
+   * runs on every search): a label list on `acl`, a bitmap on `tenant`.
+   */
+  async createSearchIndexes(name: string, fts: FtsSettings): Promise<void> {
+    const t = await this.table(name);
+    if (!t) throw new StoreError(`cannot index table ${name}: it does not exist`);
+    await t.createIndex('text', { config: lancedb.Index.fts(fts), replace: true });
+    await t.createIndex('acl', { config: lancedb.Index.labelList(), replace: true });
+    await t.createIndex('tenant', { config: lancedb.Index.bitmap(), replace: true });
+  }
+
+  /** IVF-HNSW-SQ over `vector` (cosine). */
+  async createVectorIndex(name: string, params: { numPartitions: number; m: number; efConstruction: number }): Promise<void> {
+    const t = await this.table(name);
+    if (!t) throw new StoreError(`cannot index table ${name}: it does not exist`);
+    await t.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', ...params }), replace: true });
+  }
+
+  /** Versions of a table, oldest first, with their commit times. */
+  async versions(name: string): Promise<{ version: number; timestamp: Date }[]> {
+    const t = await this.table(name);
+    if (!t) return [];
+    return (await t.listVersions()).map((v) => ({ version: v.version, timestamp: v.timestamp })).sort((a, b) => a.version - b.version);
+  }
+
+  /**
+   * Rows of an older version (time travel). A separate handle is checked out, so the store's own
+   * handle keeps reading the latest version. Null when that version was cleaned up.
+   */
+  async readAtVersion<T>(name: string, version: number, columns: string[]): Promise<T[] | null> {
+    if (!(await this.table(name))) return null;
+    const t = await this.conn.openTable(name);
+    try {
+      await t.checkout(version);
+      return (await t.query().select(columns).toArray()).map((r) => plainRow<T>(r));
+    } catch {
+      return null;
+    } finally {
+      t.close();
+    }
   }
 
   async deleteWhereIn(name: string, column: string, values: readonly string[]): Promise<void> {
