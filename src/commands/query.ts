@@ -5,6 +5,7 @@ import { compileFilter } from '../engine/search/filter.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryTerms, snippet } from '../render/highlight.js';
+import { queryResultJson } from '../render/query-json.js';
 import { collect, contextFrom, intOption, resolveRerank } from './context.js';
 
 interface QueryOpts {
@@ -70,28 +71,7 @@ are ever searched: the permission filter is applied inside both searches, before
         rrfK: opts.rrfK,
       });
       if (ctx.json) {
-        return ctx.emit({
-          query: text,
-          mode: res.mode,
-          index: retriever.manifest.name,
-          model: retriever.manifest.model?.id ?? null,
-          caller,
-          timings: res.timings,
-          results: res.hits.map((h) => ({
-            rank: h.rank,
-            doc_id: h.chunk.doc_id,
-            chunk_id: h.chunk.chunk_id,
-            score: h.score,
-            source: h.chunk.source,
-            title: h.chunk.title,
-            heading_path: h.chunk.heading_path,
-            page: h.chunk.page || null,
-            char_start: h.chunk.char_start,
-            char_end: h.chunk.char_end,
-            text: h.chunk.text,
-            scores: h.scores,
-          })),
-        });
+        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller }));
       }
       if (res.hits.length === 0) {
         ctx.print(`no results for "${text}" (searched as ${caller.principals.join(', ')} in tenant ${caller.tenant})`);

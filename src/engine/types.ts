@@ -131,5 +131,5 @@ export interface Hit {
   rank: number;
   score: number;
   chunk: Omit<ChunkRow, 'row_hash' | 'meta_kv'>;
-  scores: { bm25?: number; bm25Rank?: number; vector?: number; vectorRank?: number; fused?: number; rerank?: number };
+  scores: { bm25?: number; bm25_rank?: number; vector?: number; vector_rank?: number; fused?: number; rerank?: number };
 }

@@ -168,7 +168,7 @@ export class Retriever {
       list.forEach((c, i) => {
         const e = fused.get(c.id) ?? { c, scores: {}, score: 0 };
         e.scores[kind] = c.score;
-        e.scores[kind === 'bm25' ? 'bm25Rank' : 'vectorRank'] = i + 1;
+        e.scores[kind === 'bm25' ? 'bm25_rank' : 'vector_rank'] = i + 1;
         e.score += mode === 'hybrid' ? weight / (rrfK + i + 1) : c.score;
         fused.set(c.id, e);
       });

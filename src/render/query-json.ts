@@ -1,0 +1,35 @@
+import type { SearchResult } from '../engine/search/retriever.js';
+import type { Caller } from '../engine/types.js';
+
+/**
+ * The JSON shape of a search answer: `rag query --json` and the service's `POST /v1/query` emit
+ * exactly this (keys in snake_case, like every JSON rag writes).
+ */
+export function queryResultJson(
+  query: string,
+  res: SearchResult,
+  info: { index: string; model: string | null; caller: Caller },
+): Record<string, unknown> {
+  return {
+    query,
+    mode: res.mode,
+    index: info.index,
+    model: info.model,
+    caller: info.caller,
+    timings: res.timings,
+    results: res.hits.map((h) => ({
+      rank: h.rank,
+      doc_id: h.chunk.doc_id,
+      chunk_id: h.chunk.chunk_id,
+      score: h.score,
+      source: h.chunk.source,
+      title: h.chunk.title,
+      heading_path: h.chunk.heading_path,
+      page: h.chunk.page || null,
+      char_start: h.chunk.char_start,
+      char_end: h.chunk.char_end,
+      text: h.chunk.text,
+      scores: h.scores,
+    })),
+  };
+}
