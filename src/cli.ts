@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
 import { RagError, EXIT } from './engine/errors.js';
 import { registerIngest } from './commands/ingest.js';
@@ -9,6 +9,9 @@ import { registerEval } from './commands/eval.js';
 import { registerDiffEval } from './commands/diff-eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLabel } from './commands/label.js';
+import { registerInit } from './commands/init.js';
+import { registerCompletion } from './commands/completion.js';
+import { setColorMode, type ColorMode } from './render/table.js';
 
 export { VERSION };
 
@@ -20,6 +23,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'config file (default: rag.config.json when present)')
     .option('--json', 'machine-readable output on stdout; logs go to stderr')
     .option('-q, --quiet', 'no progress or notices on stderr')
+    .addOption(new Option('--color <when>', 'colour in terminal output (NO_COLOR=1 also turns it off)').choices(['auto', 'always', 'never']).default('auto'))
     .showHelpAfterError('(add --help for usage and examples)')
     // Set before the subcommands are added: they inherit it, so every parse error maps to exit 2.
     .exitOverride()
@@ -36,6 +40,8 @@ Examples:
 
 Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
     );
+  program.hook('preAction', (_root, action) => setColorMode(action.optsWithGlobals<{ color: ColorMode }>().color));
+  registerInit(program);
   registerIngest(program);
   registerIndex(program);
   registerQuery(program);
@@ -44,6 +50,7 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
   registerDiffEval(program);
   registerAudit(program);
   registerLabel(program);
+  registerCompletion(program);
   return program;
 }
 

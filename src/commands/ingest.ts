@@ -51,7 +51,9 @@ skipped (exit 2 at the end); the rest goes in.`,
         }
         ctx.print(
           `ingested: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-            `${summary.deleted} deleted, ${summary.failed} failed — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
+            `${summary.deleted} deleted, ${summary.failed} failed` +
+            (summary.skipped ? `, ${summary.skipped} skipped (no connector for the file type)` : '') +
+            ` — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
         );
       }
       if (summary.failed > 0) process.exitCode = EXIT.USAGE;

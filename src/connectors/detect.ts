@@ -16,6 +16,11 @@ const BY_EXTENSION: Record<string, ConnectorKind> = {
 
 export const SUPPORTED_EXTENSIONS = Object.keys(BY_EXTENSION);
 
+/** The connector a file name implies, or null when no connector reads that extension. */
+export function kindForPath(path: string): ConnectorKind | null {
+  return BY_EXTENSION[extensionOf(path)] ?? null;
+}
+
 function extensionOf(path: string): string {
   const name = path.split(/[\\/]/).pop() ?? path;
   const dot = name.lastIndexOf('.');

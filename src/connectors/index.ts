@@ -7,7 +7,7 @@ import { parseHtml } from './html.js';
 import { parsePdf } from './pdf.js';
 import { parseText } from './text.js';
 
-export { detectKind, SUPPORTED_EXTENSIONS } from './detect.js';
+export { detectKind, kindForPath, SUPPORTED_EXTENSIONS } from './detect.js';
 export { normaliseText, decodeUtf8Strict } from './normalise.js';
 export { parseMarkdown } from './markdown.js';
 export { parseHtml } from './html.js';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from './errors.js';
+import { stripJsonComments } from './jsonc.js';
 
 const principal = z
   .string()
@@ -104,7 +105,7 @@ export function loadConfig(explicitPath?: string, cwd = process.cwd()): { config
   const raw = readFileSync(file, 'utf8');
   let data: unknown;
   try {
-    data = JSON.parse(raw);
+    data = JSON.parse(stripJsonComments(raw));
   } catch (err) {
     const m = /position (\d+)/.exec(String(err));
     const line = m ? raw.slice(0, Number(m[1])).split('\n').length : undefined;

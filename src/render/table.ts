@@ -1,7 +1,16 @@
 import Table from 'cli-table3';
 
-/** Colour only for a terminal that wants it (NO_COLOR respected). */
+export type ColorMode = 'auto' | 'always' | 'never';
+let colorMode: ColorMode = 'auto';
+
+/** `--color`: set once per process, before a command renders anything. */
+export function setColorMode(mode: ColorMode): void {
+  colorMode = mode;
+}
+
+/** auto: colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+  if (colorMode !== 'auto') return colorMode === 'always';
   return Boolean(stream.isTTY) && !process.env.NO_COLOR;
 }
 

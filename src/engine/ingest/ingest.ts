@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileDocId, parseBeirCorpus, parseFile, parseJsonl } from '../../connectors/index.js';
+import { fileDocId, kindForPath, parseBeirCorpus, parseFile, parseJsonl } from '../../connectors/index.js';
 import { walk } from '../../connectors/filesystem.js';
 import { aclForSource } from '../acl.js';
 import { chunkDocument } from './chunker.js';
@@ -36,6 +36,8 @@ export interface IngestSummary {
   unchanged: number;
   deleted: number;
   failed: number;
+  /** Files in walked folders that no connector reads (a file named explicitly is never skipped). */
+  skipped: number;
   chunksWritten: number;
   documents: number;
   failures: IngestFailure[];
@@ -120,7 +122,7 @@ async function* readSources(
   failures: IngestFailure[],
   scopes: string[],
   known: Map<string, ExistingDoc>,
-): AsyncGenerator<ParsedDocument | { unchangedId: string }> {
+): AsyncGenerator<ParsedDocument | { unchangedId: string } | { unsupported: string }> {
   const configPrint = fileConfigFingerprint(config);
   for (const p of opts.paths) {
     const abs = path.resolve(cwd, p);
@@ -133,7 +135,8 @@ async function* readSources(
       continue;
     }
     // A file named explicitly is ingested whatever the include/exclude globs say.
-    const files = walk(abs, statSync(abs).isDirectory() ? config : { include: [], exclude: [] }, cwd);
+    const isDir = statSync(abs).isDirectory();
+    const files = walk(abs, isDir ? config : { include: [], exclude: [] }, cwd);
     scopes.push(walkScope(abs, cwd));
     for (const file of files) {
       const isJsonl = opts.format === 'jsonl' || /\.(jsonl|ndjson)$/i.test(file.abs);
@@ -148,6 +151,12 @@ async function* readSources(
         continue;
       }
       if (opts.format === 'jsonl') continue;
+      // A folder holds whatever a project holds (configs, images, lock files): only a file named
+      // on the command line is an error when no connector reads it.
+      if (isDir && !kindForPath(file.rel)) {
+        yield { unsupported: file.rel };
+        continue;
+      }
       try {
         // Same size, mtime and settings as when it was stored: nothing to parse.
         const st = statSync(file.abs);
@@ -201,6 +210,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     unchanged: 0,
     deleted: 0,
     failed: 0,
+    skipped: 0,
     chunksWritten: 0,
     documents: 0,
     failures: [],
@@ -230,6 +240,10 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
 
   const failures: IngestFailure[] = [];
   for await (const item of readSources(opts, config, cwd, failures, scopes, existing)) {
+    if ('unsupported' in item) {
+      summary.skipped++;
+      continue;
+    }
     done++;
     if ('unchangedId' in item) {
       seen.add(item.unchangedId);

@@ -1,0 +1,32 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURE_CONFIG, rag, tempDir } from './helpers/cli.js';
+
+/** One small BM25 store over the fixture docs, shared by the checks below. */
+let dir: string;
+let base: string[];
+beforeAll(() => {
+  dir = tempDir('rag-cli-');
+  base = ['--db', path.join(dir, 'store'), '--config', FIXTURE_CONFIG];
+  expect(rag([...base, 'ingest', 'fixtures/docs']).code).toBe(0);
+  expect(rag([...base, 'index', '--model', 'none']).code).toBe(0);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('--color', () => {
+  const ESC = '\x1b[';
+  it('auto: plain when piped; always: ANSI even when piped; never: plain; NO_COLOR wins over auto only', () => {
+    const q = ['query', 'rotate an API key', '-k', '2'];
+    expect(rag([...base, ...q]).stdout).not.toContain(ESC);
+    expect(rag([...base, '--color', 'always', ...q]).stdout).toContain(ESC);
+    expect(rag([...base, '--color', 'never', ...q], { env: { FORCE_COLOR: '1' } }).stdout).not.toContain(ESC);
+    expect(rag([...base, '--color', 'always', ...q], { env: { NO_COLOR: '1' } }).stdout).toContain(ESC);
+  });
+
+  it('rejects an unknown value with exit 2', () => {
+    const r = rag([...base, '--color', 'sometimes', 'query', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/auto, always, never/);
+  });
+});
