@@ -30,3 +30,22 @@ describe('--color', () => {
     expect(r.stderr).toMatch(/auto, always, never/);
   });
 });
+
+describe('exit codes as README says', () => {
+  it('a model that is not installed is a store/model error (3), naming the models there are', () => {
+    const r = rag([...base, 'index', '--name', 'other', '--model', 'acme/not-installed']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/model "acme\/not-installed" is not in .*available: /);
+  });
+
+  it('an unknown --index is a usage error (2) listing the indexes; no index at all is 3', () => {
+    const r = rag([...base, 'query', 'x', '--index', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/fix: use --index with one of: default/);
+    const fresh = ['--db', path.join(dir, 'fresh'), '--config', FIXTURE_CONFIG];
+    expect(rag([...fresh, 'ingest', 'fixtures/docs/api-keys.md']).code).toBe(0);
+    const none = rag([...fresh, 'query', 'x']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/no index yet.*\nfix: run `rag index` first/);
+  });
+});

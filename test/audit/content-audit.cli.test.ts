@@ -181,6 +181,6 @@ describe('rag audit content (CLI)', () => {
     const r = run('audit', 'content', '--suppressions', bad);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bad.yaml');
-    expect(run('audit', 'content', '--index', 'nope').code).toBe(3);
+    expect(run('audit', 'content', '--index', 'nope').code).toBe(2);
   });
 });

@@ -185,12 +185,14 @@ describe('filters, incremental index, BM25 fallback', () => {
     expect(res.stderr.match(/BM25 only/g)).toHaveLength(1);
   });
 
-  it('exits 2 on usage errors and 3 on a missing store', () => {
+  it('exits 2 on usage errors (an unknown --index names the ones there are) and 3 on a missing store', () => {
     expect(rag(['--db', db, 'query', 'x', '--mode', 'fuzzy'], { cwd: dir }).code).toBe(2);
     expect(rag(['--db', db, 'query', 'x', '--as', 'alice'], { cwd: dir }).stderr).toMatch(/invalid principal "alice"/);
     const none = rag(['--db', path.join(dir, 'nope'), 'query', 'x'], { cwd: dir });
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no rag store/);
-    expect(rag(['--db', db, 'query', 'x', '--index', 'missing'], { cwd: dir }).stderr).toMatch(/no index named "missing"/);
+    const unknown = rag(['--db', db, 'query', 'x', '--index', 'missing'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no index named "missing"\nfix: use --index with one of: /);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/engine/errors.js';
+import { StoreError, UsageError } from '../../src/engine/errors.js';
 import { addModel, listModels, loadEmbedder, modelsDir, pullModel, resolveModel } from '../../src/engine/models/index.js';
 import { writeTinyModel } from '../../scripts/make-tiny-onnx.js';
 
@@ -76,9 +76,9 @@ describe('models dir', () => {
     const dir = tmp('rag-missing-');
     writeTinyModel(join(dir, 'acme', 'one'), 'embedder');
     const err = await resolveModel('acme/two', dir).catch((e) => e);
-    expect(err).toBeInstanceOf(UsageError);
+    expect(err).toBeInstanceOf(StoreError); // exit 3: the machine lacks the model, the command is fine
     expect(err.message).toContain('acme/one');
-    expect(err.exitCode).toBe(2);
+    expect(err.exitCode).toBe(3);
     await expect(resolveModel('../etc', dir)).rejects.toThrow(/invalid model id/);
   });
 });

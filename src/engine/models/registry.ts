@@ -286,7 +286,8 @@ export async function resolveModel(id: string, dir = modelsDir()): Promise<Model
   if (relative(dir, folder).startsWith('..') || folder.includes(`${sep}..${sep}`)) throw new UsageError(`invalid model id "${id}"`);
   if (!(await looksLikeModel(folder))) {
     const available = await listModelIds(dir);
-    throw new UsageError(
+    // Exit 3, not 2: the command is fine, the machine lacks the model (README "Exit codes").
+    throw new StoreError(
       `model "${id}" is not in ${dir}${available.length ? ` (available: ${available.join(', ')})` : ' (no models installed)'}`,
       'run `rag models add DIR` for a local folder, `rag models pull ID` where the hub is reachable, or scripts/prepare-models.sh; RAG_MODELS_DIR selects the models directory',
     );

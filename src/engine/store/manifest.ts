@@ -1,4 +1,4 @@
-import { StoreError } from '../errors.js';
+import { StoreError, UsageError } from '../errors.js';
 import type { FtsSettings, Store } from './store.js';
 
 /**
@@ -24,10 +24,10 @@ export async function readIndexManifest(store: Store, name: string): Promise<Ind
   const m = await store.readManifest<IndexManifest>(name);
   if (!m) {
     const all = await store.readManifests<IndexManifest>();
-    throw new StoreError(
-      `no index named "${name}"`,
-      all.length ? `use --index with one of: ${all.map((x) => x.name).join(', ')}` : 'run `rag index` first',
-    );
+    // A name the store does not have is a usage error when others exist; no index at all means
+    // the store is not ready yet.
+    if (all.length) throw new UsageError(`no index named "${name}"`, `use --index with one of: ${all.map((x) => x.name).join(', ')}`);
+    throw new StoreError(`the store has no index yet (asked for "${name}")`, 'run `rag index` first');
   }
   return m;
 }
