@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
-import { RagError, EXIT } from './engine/errors.js';
+import { EXIT, InputError, RagError } from './engine/errors.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIndex } from './commands/index.js';
 import { registerQuery } from './commands/query.js';
@@ -24,7 +24,9 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout; logs go to stderr')
     .option('-q, --quiet', 'no progress or notices on stderr')
     .addOption(new Option('--color <when>', 'colour in terminal output (NO_COLOR=1 also turns it off)').choices(['auto', 'always', 'never']).default('auto'))
-    .showHelpAfterError('(add --help for usage and examples)')
+    .showHelpAfterError(jsonErrors ? false : '(add --help for usage and examples)')
+    // With --json, a parse error is one JSON object on stderr like every other error.
+    .configureOutput({ outputError: (text, write) => write(jsonErrors ? `${JSON.stringify({ error: text.replace(/^error: /, '').trim(), exit: EXIT.USAGE })}\n` : text) })
     // Set before the subcommands are added: they inherit it, so every parse error maps to exit 2.
     .exitOverride()
     .addHelpText(
@@ -62,6 +64,7 @@ export async function main(argv: string[]): Promise<void> {
       throw err;
     });
   }
+  jsonErrors = argv.includes('--json');
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -71,16 +74,23 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+let jsonErrors = false;
+
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
     return EXIT.USAGE; // commander already printed the message
   }
   if (err instanceof RagError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.fix) process.stderr.write(`fix: ${err.fix}\n`);
-    return err.exitCode;
+    const where = err instanceof InputError ? { file: err.file, line: err.line ?? null } : {};
+    return reportError({ error: err.message, fix: err.fix ?? null, ...where, exit: err.exitCode });
   }
-  process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
-  return EXIT.STORE;
+  return reportError({ error: (err as Error)?.stack ?? String(err), fix: null, exit: EXIT.STORE });
+}
+
+/** One error: two lines (`error:`, `fix:`) for people, or one JSON object with --json; both on stderr. */
+function reportError(e: { error: string; fix: string | null; file?: string; line?: number | null; exit: number }): number {
+  if (jsonErrors) process.stderr.write(`${JSON.stringify(e)}\n`);
+  else process.stderr.write(`error: ${e.error}\n${e.fix ? `fix: ${e.fix}\n` : ''}`);
+  return e.exit;
 }

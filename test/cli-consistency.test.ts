@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_CONFIG, rag, tempDir } from './helpers/cli.js';
@@ -47,5 +47,22 @@ describe('exit codes as README says', () => {
     const none = rag([...fresh, 'query', 'x']);
     expect(none.code).toBe(3);
     expect(none.stderr).toMatch(/no index yet.*\nfix: run `rag index` first/);
+  });
+});
+
+describe('errors with --json', () => {
+  it('are one JSON object on stderr: error, fix, file, line, exit — for engine and parse errors alike', () => {
+    const missing = rag(['--json', '--db', path.join(dir, 'nope'), 'query', 'x']);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toBe('');
+    expect(JSON.parse(missing.stderr)).toEqual({ error: expect.stringMatching(/no rag store/), fix: expect.any(String), exit: 3 });
+    const bad = path.join(dir, 'bad-config.json');
+    writeFileSync(bad, '{\n  "tenant": { "default": 7 }\n}\n');
+    const cfg = rag(['--json', '--config', bad, 'query', 'x']);
+    expect(cfg.code).toBe(2);
+    expect(JSON.parse(cfg.stderr)).toMatchObject({ file: bad, exit: 2, error: expect.stringMatching(/tenant\.default/) });
+    const parse = rag(['--json', ...base, 'query', 'x', '--mode', 'fuzzy']);
+    expect(parse.code).toBe(2);
+    expect(JSON.parse(parse.stderr)).toEqual({ error: expect.stringMatching(/Allowed choices are hybrid, bm25, vector/), exit: 2 });
   });
 });
