@@ -25,6 +25,8 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'no progress or notices on stderr')
     .addOption(new Option('--color <when>', 'colour in terminal output (NO_COLOR=1 also turns it off)').choices(['auto', 'always', 'never']).default('auto'))
     .showHelpAfterError(jsonErrors ? false : '(add --help for usage and examples)')
+    // Subcommand help lists --db, --config, --json, --quiet too: they are accepted everywhere.
+    .configureHelp({ showGlobalOptions: true })
     // With --json, a parse error is one JSON object on stderr like every other error.
     .configureOutput({ outputError: (text, write) => write(jsonErrors ? `${JSON.stringify({ error: text.replace(/^error: /, '').trim(), exit: EXIT.USAGE })}\n` : text) })
     // Set before the subcommands are added: they inherit it, so every parse error maps to exit 2.

@@ -66,3 +66,24 @@ describe('errors with --json', () => {
     expect(JSON.parse(parse.stderr)).toEqual({ error: expect.stringMatching(/Allowed choices are hybrid, bm25, vector/), exit: 2 });
   });
 });
+
+describe('--help', () => {
+  it('every command and subcommand shows examples and the global options', async () => {
+    const { buildProgram } = await import('../src/cli.js');
+    const paths: string[][] = [];
+    const walk = (c: { name(): string; commands: readonly unknown[] }, prefix: string[]) => {
+      for (const sub of c.commands as { name(): string; commands: readonly unknown[] }[]) {
+        paths.push([...prefix, sub.name()]);
+        walk(sub, [...prefix, sub.name()]);
+      }
+    };
+    walk(buildProgram(), []);
+    expect(paths.length).toBeGreaterThan(15);
+    const missing: string[] = [];
+    for (const p of paths) {
+      const r = rag([...p, '--help']);
+      if (r.code !== 0 || !/\nExamples:\n  \$ [^\n]*\brag\b/.test(r.stdout) || !/Global Options:[\s\S]*--db[\s\S]*--config[\s\S]*--json[\s\S]*--quiet/.test(r.stdout)) missing.push(p.join(' '));
+    }
+    expect(missing).toEqual([]);
+  });
+});

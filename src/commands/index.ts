@@ -15,7 +15,8 @@ export function registerIndex(program: Command): void {
       `
 Examples:
   $ rag index                                   # best model present, or BM25-only
-  $ rag index --model BAAI/bge-small-en-v1.5 --name bge
+  $ rag index --model minishlab/m2v-bge-base-vq128 --name static   # fast static model (prepare-models.sh)
+  $ rag index --model BAAI/bge-small-en-v1.5 --name bge           # once added with \`rag models add\`
   $ rag index --model none --name bm25
 
 Only chunks this model has not embedded before are embedded; removed chunks leave the index.`,

@@ -49,7 +49,7 @@ Examples:
   $ rag query "how do I rotate the API key"
   $ rag query "salary bands" --as group:hr --json
   $ rag query "invoice" --mode bm25 --filter "product=billing" -k 5
-  $ rag query "sso setup" --rerank cross-encoder/ms-marco-MiniLM-L-6-v2
+  $ rag query "sso setup" --rerank cross-encoder/ms-marco-MiniLM-L-6-v2   # once added with \`rag models add\`
 
 Only chunks whose ACL includes one of your principals (everyone holds "public") in your tenant
 are ever searched: the permission filter is applied inside both searches, before ranking.`,
