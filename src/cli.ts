@@ -10,6 +10,7 @@ import { registerDiffEval } from './commands/diff-eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLabel } from './commands/label.js';
 import { registerInit } from './commands/init.js';
+import { registerStatus } from './commands/status.js';
 import { registerCompletion } from './commands/completion.js';
 import { setColorMode, type ColorMode } from './render/table.js';
 
@@ -54,6 +55,7 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
   registerDiffEval(program);
   registerAudit(program);
   registerLabel(program);
+  registerStatus(program);
   registerCompletion(program);
   return program;
 }

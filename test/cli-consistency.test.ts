@@ -87,3 +87,27 @@ describe('--help', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('rag status', () => {
+  it('shows documents per tenant and each index with its lag behind the chunks', () => {
+    const s = rag([...base, '--json', 'status']).json();
+    expect(s.documents).toBeGreaterThan(10);
+    expect(s.tenants.map((t: { tenant: string }) => t.tenant)).toEqual(['acme', 'globex']);
+    expect(s.indexes).toEqual([expect.objectContaining({ name: 'default', model: null, up_to_date: true })]);
+
+    const work = tempDir('rag-status-');
+    const db = ['--db', path.join(work, 'store'), '--config', FIXTURE_CONFIG];
+    const doc = path.join(work, 'note.md');
+    writeFileSync(doc, '# Note\n\nThe first version of this note.\n');
+    expect(rag([...db, 'ingest', doc]).code).toBe(0);
+    expect(rag([...db, 'index', '--model', 'none']).code).toBe(0);
+    writeFileSync(doc, '# Note\n\nThe second version of this note, with more words.\n');
+    expect(rag([...db, 'ingest', doc]).code).toBe(0);
+    const behind = rag([...db, '--json', 'status']).json();
+    expect(behind.indexes[0]).toMatchObject({ up_to_date: false, documents: { missing: 1, current: 0 } });
+    const text = rag([...db, 'status']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/0 current; 1 missing/);
+    expect(text.stdout).toMatch(/index "default" is behind the chunks: run `rag index`/);
+  });
+});
