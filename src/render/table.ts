@@ -122,11 +122,12 @@ type TableOptions = ConstructorParameters<typeof Table>[0] & { fit?: FitOptions 
  * Column widths (padding included) that fit `total` columns of output: the widest column gives
  * way first, one cell at a time, so narrow columns (numbers, flags) keep their natural width.
  */
-export function fitWidths(natural: number[], total: number, mins: number[]): number[] {
+export function fitWidths(natural: number[], total: number, mins: number[], keep: boolean[] = []): number[] {
   const widths = [...natural];
   const borders = widths.length + 1;
   let excess = widths.reduce((a, b) => a + b, 0) + borders - total;
-  for (const floor of [mins, mins.map(() => 3)]) {
+  // Floors: each column's minimum; then only kept columns whole; then anything down to one character.
+  for (const floor of [mins, mins.map((m, i) => (keep[i] ? m : 3)), mins.map(() => 3)]) {
     while (excess > 0) {
       let widest = -1;
       for (let i = 0; i < widths.length; i++) if (widths[i]! > floor[i]! && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
@@ -170,11 +171,16 @@ export class FitTable {
     // A column keeps its longest word whole (up to 16 cells; at least 8 or its header's first word) before
     // words are broken; kept columns keep all of it.
     const longestWord = (i: number) => Math.max(0, ...[this.head[i]!, ...this.rows.map((r) => r[i] ?? '')].flatMap((c) => c.split(/\s+/)).map(displayWidth));
-    const mins = this.head.map((h, i) => (keep.has(i) ? natural[i]! : Math.min(natural[i]!, Math.max(8, displayWidth(h.split(/\s/)[0] ?? ''), Math.min(16, longestWord(i))) + 2)));
+    const cut = new Set(fit?.truncate ?? []);
+    const mins = this.head.map((h, i) => {
+      if (keep.has(i)) return natural[i]!;
+      const word = cut.has(i) ? 0 : Math.min(16, longestWord(i));
+      return Math.min(natural[i]!, Math.max(8, displayWidth(h.split(/\s/)[0] ?? ''), word) + 2);
+    });
     let cols = this.head.map((_, i) => i);
     const overflow = (c: number[]) => c.reduce((a, i) => a + mins[i]!, 0) + c.length + 1 > (width ?? Infinity);
     for (const d of fit?.drop ?? []) if (width && overflow(cols)) cols = cols.filter((i) => i !== d);
-    const widths = width ? fitWidths(cols.map((i) => natural[i]!), width, cols.map((i) => mins[i]!)) : cols.map((i) => natural[i]!);
+    const widths = width ? fitWidths(cols.map((i) => natural[i]!), width, cols.map((i) => mins[i]!), cols.map((i) => keep.has(i))) : cols.map((i) => natural[i]!);
     return { cols, widths };
   }
 

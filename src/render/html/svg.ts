@@ -34,11 +34,10 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
-function tickLabel(t: number, span: number): string {
-  if (span >= 100) return String(Math.round(t));
-  if (span >= 10) return t.toFixed(Number.isInteger(t) ? 0 : 1);
-  if (span >= 1) return t.toFixed(Number.isInteger(t * 10) ? 1 : 2);
-  return t.toFixed(2);
+/** One number format for a whole axis: as many decimals as its finest tick needs. */
+function tickFormat(ticks: number[]): (t: number) => string {
+  const decimals = Math.max(0, ...ticks.map((t) => (String(Number(t.toFixed(6))).split('.')[1] ?? '').length));
+  return (t) => t.toFixed(Math.min(decimals, 4));
 }
 
 interface Frame {
@@ -90,7 +89,7 @@ export function sortedBars(opts: { id: string; title: string; data: BarDatum[]; 
   });
   const zeros = data.filter((d) => d.value === 0).length;
   return html`${svgOpen(f, opts.title, opts.id)}<text class="title" x="${f.left}" y="14">${opts.title}</text>
-${yAxis(f, ticks, y, opts.yLabel, (t) => tickLabel(t, yMax))}
+${yAxis(f, ticks, y, opts.yLabel, tickFormat(ticks))}
 <g class="bars" data-count="${data.length}">${bars}</g>
 ${opts.mean !== undefined ? html`<line x1="${f.left}" x2="${f.width - f.right}" y1="${r2(y(opts.mean))}" y2="${r2(y(opts.mean))}" stroke="#1d2330" stroke-dasharray="5 4" stroke-width="1.2"/><text x="${f.width - f.right - 4}" y="${r2(y(opts.mean) - 5)}" text-anchor="end" class="mean" data-value="${opts.mean}">mean ${opts.mean.toFixed(4)}</text>` : ''}
 <g class="axis x"><line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}"/>
@@ -131,7 +130,7 @@ export function histogram(opts: { id: string; title: string; values: number[]; x
   return html`${svgOpen(f, opts.title, opts.id)}<text class="title" x="${f.left}" y="14">${opts.title}</text>
 ${yAxis(f, yt, y, opts.yLabel ?? 'queries', (t) => String(t))}
 <g class="bars" data-n="${values.length}">${bars}</g>${markers}
-<g class="axis x"><line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}"/>${xt.map((t) => html`<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom + 4}"/><text x="${r2(x(t))}" y="${f.height - f.bottom + 15}" text-anchor="middle">${tickLabel(t, hi)}</text>`)}
+<g class="axis x"><line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}"/>${xt.map((t) => html`<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom + 4}"/><text x="${r2(x(t))}" y="${f.height - f.bottom + 15}" text-anchor="middle">${tickFormat(xt)(t)}</text>`)}
 <text x="${r2(f.left + plotW(f) / 2)}" y="${f.height - 5}" text-anchor="middle">${opts.xLabel}</text></g></svg>`;
 }
 
@@ -167,7 +166,7 @@ export function deltaBars(opts: { id: string; title: string; data: DeltaDatum[];
   const losses = data.filter((d) => d.delta < -TIE).length;
   const fmt = (v: number) => (Math.abs(v) < 1e-12 ? '0' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`);
   return html`${svgOpen(f, opts.title, opts.id)}<text class="title" x="${f.left}" y="14">${opts.title}</text>
-${yAxis(f, ticks, y, opts.yLabel, (t) => (t > 0 ? `+${tickLabel(t, hi - lo)}` : t < 0 ? `−${tickLabel(-t, hi - lo)}` : '0'))}
+${yAxis(f, ticks, y, opts.yLabel, (t) => (t > 0 ? `+${tickFormat(ticks)(t)}` : t < 0 ? `−${tickFormat(ticks)(-t)}` : '0'))}
 <rect class="ci" x="${f.left}" width="${plotW(f)}" y="${r2(y(opts.ci.upper))}" height="${r2(Math.max(1, y(opts.ci.lower) - y(opts.ci.upper)))}" fill="${COLORS.band}" fill-opacity="0.12" data-lower="${opts.ci.lower}" data-upper="${opts.ci.upper}"><title>${`95% CI of mean Δ: [${fmt(opts.ci.lower)}, ${fmt(opts.ci.upper)}]`}</title></rect>
 <g class="bars" data-count="${data.length}" data-wins="${wins}" data-losses="${losses}">${bars}</g>
 <line x1="${f.left}" x2="${f.width - f.right}" y1="${r2(y(0))}" y2="${r2(y(0))}" stroke="#1d2330" stroke-width="1"/>
@@ -211,7 +210,11 @@ export function timeChart(opts: { id: string; title: string; series: Series[]; y
   const y = (v: number) => f.top + plotH(f) * ((yhi - v) / (yhi - ylo || 1));
   const palette = [COLORS.accent, COLORS.good, COLORS.warn, COLORS.bad, '#7c4dbe', '#0f8a96'];
   const dateTicks = niceTicks(x0, x1, 5).filter((t) => t >= x0 && t <= x1);
-  const day = (t: number) => new Date(t).toISOString().slice(0, x1 - x0 < 2 * 86_400_000 ? 16 : 10).replace('T', ' ');
+  const span = x1 - x0;
+  const day = (t: number) => {
+    const iso = new Date(t).toISOString();
+    return span < 3 * 3_600_000 ? iso.slice(11, 19) : span < 2 * 86_400_000 ? iso.slice(0, 16).replace('T', ' ') : iso.slice(0, 10);
+  };
   const lines = opts.series.map((s, i) => {
     const c = palette[i % palette.length]!;
     const pts = [...s.points].sort((a, b) => a.x - b.x);
@@ -219,7 +222,7 @@ export function timeChart(opts: { id: string; title: string; series: Series[]; y
   });
   const legend = opts.series.map((s, i) => html`<g transform="translate(${f.left + 10 + i * 260} ${f.height - 8})"><rect width="10" height="10" y="-9" fill="${palette[i % palette.length]!}"/><text x="14">${s.name}</text></g>`);
   return html`${svgOpen(f, opts.title, opts.id)}<text class="title" x="${f.left}" y="14">${opts.title}</text>
-${yAxis(f, yt, y, opts.yLabel, (t) => tickLabel(t, yhi - ylo))}
+${yAxis(f, yt, y, opts.yLabel, tickFormat(yt))}
 <g class="axis x"><line x1="${f.left}" x2="${f.width - f.right}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom}"/>${dateTicks.map((t) => html`<line x1="${r2(x(t))}" x2="${r2(x(t))}" y1="${f.height - f.bottom}" y2="${f.height - f.bottom + 4}"/><text x="${r2(x(t))}" y="${f.height - f.bottom + 15}" text-anchor="middle">${day(t)}</text>`)}</g>
 ${lines}${legend}</svg>`;
 }
