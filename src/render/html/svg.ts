@@ -29,8 +29,8 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw0) ?? 10 * mag;
   const first = Math.floor(min / step + 1e-9) * step;
   const ticks: number[] = [];
-  for (let t = first; t <= max + step * 1e-9 + (max - first) * 1e-12; t += step) ticks.push(Math.round(t / step) * step);
-  if (ticks[ticks.length - 1]! < max - 1e-12) ticks.push(ticks[ticks.length - 1]! + step);
+  for (let t = first; t <= max + step * 1e-9 + (max - first) * 1e-12; t += step) ticks.push(Number((Math.round(t / step) * step).toPrecision(12)));
+  if (ticks[ticks.length - 1]! < max - 1e-12) ticks.push(Number((ticks[ticks.length - 1]! + step).toPrecision(12)));
   return ticks;
 }
 
