@@ -17,6 +17,8 @@ const SEVERITY_COLOR: Record<string, string> = { critical: '#7f1d1d', high: '#c8
 const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'neutral' };
 const FAMILIES = ['pii', 'secret', 'injection', 'hidden'];
 const generator = `rag ${VERSION}`;
+/** ISO timestamps to the second, readable in a narrow column (the JSON keeps the full value). */
+const when = (iso: string | null | undefined) => (iso ? iso.slice(0, 19).replace('T', ' ') : '—');
 
 export function contentReportHtml(r: ContentAuditReport): string {
   const families = [...new Set([...FAMILIES, ...r.findings.map((f) => f.family)])];
@@ -88,12 +90,12 @@ export function lineageReportHtml(r: LineageReport): string {
     i.currentTableVersion === null ? `${i.manifestTableVersion} (table missing)` : i.currentTableVersion === i.manifestTableVersion ? String(i.manifestTableVersion) : html`${i.manifestTableVersion} → now ${i.currentTableVersion} ${badge('written after build', 'warn')}`,
     i.updatedAt,
   ]);
-  const state = (s: { state: string; indexedAt?: string | null }) => (s.state === 'current' ? html`<span class="muted">${s.indexedAt ?? '—'}</span>` : badge(s.state, 'warn'));
+  const state = (s: { state: string; indexedAt?: string | null }) => (s.state === 'current' ? html`<span class="muted">${when(s.indexedAt)}</span>` : badge(s.state, 'warn'));
   const docs = r.documents.map((d) => [
     html`<td class="wrap"><span class="mono">${d.doc_id}</span>${d.deleted ? html` ${badge('deleted', 'neutral')}` : ''}</td>`,
     d.connector,
     html`<span class="mono">${short(d.content_hash, 12)}</span>`,
-    d.ingested_at,
+    when(d.ingested_at),
     html`<span class="mono">${d.acl.join(', ')}</span> @ <span class="mono">${d.tenant}</span>`,
     dataCell(String(d.chunks), { doc: d.doc_id, value: d.chunks }),
     ...d.indexes.map(state),
