@@ -8,6 +8,7 @@ import { registerModels } from './commands/models.js';
 import { registerEval } from './commands/eval.js';
 import { registerDiffEval } from './commands/diff-eval.js';
 import { registerAudit } from './commands/audit.js';
+import { registerRuns } from './commands/runs.js';
 import { registerLabel } from './commands/label.js';
 import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
@@ -53,6 +54,7 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
   registerModels(program);
   registerEval(program);
   registerDiffEval(program);
+  registerRuns(program);
   registerAudit(program);
   registerLabel(program);
   registerStatus(program);

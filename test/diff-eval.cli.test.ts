@@ -111,7 +111,7 @@ describe('rag diff-eval (built CLI)', () => {
     expect(ndcg.ci.upper).toBeLessThan(0);
     // Written atomically: no temp directory is left beside the report.
     expect(readdirSync(path.join(dir, 'reports'))).toEqual(['drop']);
-    expect(readdirSync(out).sort()).toEqual(['comparison.json', 'junit.xml', 'report.md']);
+    expect(readdirSync(out).sort()).toEqual(['comparison.json', 'junit.xml', 'per-query.json', 'report.html', 'report.md']);
   });
 
   it('refuses to replace an existing --out unless --overwrite', () => {

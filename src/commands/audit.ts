@@ -1,13 +1,14 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { auditAcl } from '../engine/audit/acl-probe.js';
 import { auditContent } from '../engine/audit/content-audit.js';
 import { buildLineage } from '../engine/audit/lineage.js';
 import { isSeverity, SEVERITIES, type Family, type Severity } from '../engine/audit/rules.js';
+import { checkOutDir, writeOutDir } from '../engine/artifact.js';
 import { EXIT } from '../engine/errors.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { aclMarkdown, aclTables, contentMarkdown, contentTables, lineageMarkdown, lineageTables } from '../render/audit-report.js';
+import { aclReportHtml, auditReportFiles, contentReportHtml, lineageReportHtml } from '../render/html/audit-report.js';
 import { Progress } from '../render/progress.js';
 import { collect, collectChoices, contextFrom, intOption, type Context } from './context.js';
 
@@ -21,13 +22,14 @@ function severityOption(flag: string) {
   };
 }
 
-function writeReport(ctx: Context, file: string | undefined, markdown: string): void {
-  if (!file) return;
-  const abs = path.resolve(file);
-  mkdirSync(path.dirname(abs), { recursive: true });
-  writeFileSync(abs, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
-  ctx.log(`report written to ${file}`);
+/** --out DIR: report.md, report.html and report.json, written atomically. */
+function writeReport(ctx: Context, opts: { out?: string; overwrite?: boolean }, markdown: string, htmlText: string, report: unknown): void {
+  if (!opts.out) return;
+  const dir = writeOutDir(opts.out, auditReportFiles(markdown, htmlText, report), { overwrite: opts.overwrite });
+  ctx.log(`report written to ${path.relative(process.cwd(), dir) || dir}/ (report.md, report.html, report.json)`);
 }
+
+const OUT_HELP = 'write report.md, report.html and report.json into this directory';
 
 export function registerAudit(program: Command): void {
   const audit = program
@@ -39,7 +41,7 @@ export function registerAudit(program: Command): void {
       'after',
       `
 Examples:
-  $ rag audit lineage --out audit/lineage.md
+  $ rag audit lineage --out reports/lineage
   $ rag audit acl                       # exit 1 on any leak or invariant violation
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
 
@@ -53,7 +55,8 @@ Exit codes: 0 ok · 1 audit failed (leak, invariant violation, or a finding at/a
     .option('--index <name>', 'describe only this index (repeatable; default all)', collect, [])
     .option('--since <version|date>', 'list documents added, changed or deleted since a documents-table version or a date')
     .option('--include-deleted', 'list tombstoned documents too')
-    .option('--out <file>', 'also write a Markdown report to this file')
+    .option('--out <dir>', OUT_HELP)
+    .option('--overwrite', 'replace --out if it exists')
     .addHelpText(
       'after',
       `
@@ -61,18 +64,19 @@ Examples:
   $ rag audit lineage
   $ rag audit lineage --index default --json > lineage.json
   $ rag audit lineage --since 3                 # changes since documents table version 3
-  $ rag audit lineage --since 2024-06-01 --out reports/lineage.md
+  $ rag audit lineage --since 2024-06-01 --out reports/lineage
 
 For each document: connector, source, content sha256, ingested_at, ACL and tenant, chunk count, and
 per index when it was indexed (or "stale"/"partial"/"missing" when the index lags the chunks table).
 For each index: model id and weight sha256, chunker config and hash, table version (the manifest's,
 and the table's now: a difference means something wrote to the index after it was built).`,
     )
-    .action(async (opts: { index: string[]; since?: string; includeDeleted?: boolean; out?: string }, c: Command) => {
+    .action(async (opts: { index: string[]; since?: string; includeDeleted?: boolean; out?: string; overwrite?: boolean }, c: Command) => {
       const ctx = contextFrom(c);
+      if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
       const store = await ctx.openStore(false);
       const report = await buildLineage(store, { indexes: opts.index, since: opts.since, includeDeleted: opts.includeDeleted });
-      writeReport(ctx, opts.out, lineageMarkdown(report));
+      writeReport(ctx, opts, lineageMarkdown(report), lineageReportHtml(report), report);
       if (ctx.json) ctx.emit(report);
       else ctx.print(lineageTables(report));
     });
@@ -88,13 +92,14 @@ and the table's now: a difference means something wrote to the index after it wa
     .option('--seed <n>', 'seed for sampling chunks and callers (default 1)', intOption('--seed', 0))
     .option('-k, --k <n>', 'results per probe query (default 10)', intOption('-k', 1, 1000))
     .option('--no-gate', 'report only: exit 0 even with leaks or violations')
-    .option('--out <file>', 'also write a Markdown report to this file')
+    .option('--out <dir>', OUT_HELP)
+    .option('--overwrite', 'replace --out if it exists')
     .addHelpText(
       'after',
       `
 Examples:
   $ rag audit acl
-  $ rag audit acl --index default --max-probes 1000 --seed 7 --out reports/acl.md
+  $ rag audit acl --index default --max-probes 1000 --seed 7 --out reports/acl
   $ rag audit acl --mode bm25 --json
 
 Callers: each tenant with only "public", every principal found in any ACL (plus public) in every
@@ -107,10 +112,11 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     )
     .action(
       async (
-        opts: { index: string[]; mode?: RetrievalMode[]; maxProbes?: number; callersPerProbe?: number; seed?: number; k?: number; gate: boolean; out?: string },
+        opts: { index: string[]; mode?: RetrievalMode[]; maxProbes?: number; callersPerProbe?: number; seed?: number; k?: number; gate: boolean; out?: string; overwrite?: boolean },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
+        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
         const store = await ctx.openStore(false);
         const progress = new Progress(ctx.isTTY, 'probing');
         const report = await auditAcl(store, ctx.config, {
@@ -124,7 +130,7 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
           onProgress: (p) => progress.update(p.done, p.total, 'chunks'),
         });
         progress.done();
-        writeReport(ctx, opts.out, aclMarkdown(report));
+        writeReport(ctx, opts, aclMarkdown(report), aclReportHtml(report), report);
         if (ctx.json) ctx.emit(report);
         else ctx.print(aclTables(report));
         if (!report.passed && opts.gate) process.exitCode = EXIT.GATE;
@@ -141,7 +147,8 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     .option('--min-severity <level>', `report findings at or above this level (${SEVERITIES.join(', ')}; default low)`, severityOption('--min-severity'))
     .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
     .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
-    .option('--out <file>', 'also write a Markdown report to this file')
+    .option('--out <dir>', OUT_HELP)
+    .option('--overwrite', 'replace --out if it exists')
     .addHelpText(
       'after',
       `
@@ -149,7 +156,7 @@ Examples:
   $ rag audit content
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
   $ rag audit content --all --family secret --family pii --json
-  $ rag audit content --min-severity medium --out reports/content.md
+  $ rag audit content --min-severity medium --out reports/content
 
 Excerpts are redacted (secrets and personal data keep only a short prefix/suffix). Offsets are
 characters in the document's normalised text. A suppression file lists reviewed findings:
@@ -162,10 +169,11 @@ characters in the document's normalised text. A suppression file lists reviewed 
     )
     .action(
       async (
-        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; out?: string },
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; out?: string; overwrite?: boolean },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
+        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
         const store = await ctx.openStore(false);
         const report = await auditContent(store, ctx.config, {
           index: opts.index,
@@ -176,7 +184,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
           suppressionsFile: opts.suppressions,
         });
         if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
-        writeReport(ctx, opts.out, contentMarkdown(report));
+        writeReport(ctx, opts, contentMarkdown(report), contentReportHtml(report), report);
         if (ctx.json) ctx.emit(report);
         else ctx.print(contentTables(report));
         if (report.gate && !report.gate.passed) process.exitCode = EXIT.GATE;

@@ -15,6 +15,8 @@ import { EXIT, UsageError } from '../engine/errors.js';
 import { normaliseMetricName, parseDiffGate } from '../engine/evaluation/gate.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SEED } from '../engine/evaluation/stats.js';
 import { diffMarkdown, diffTerminal } from '../render/diff-report.js';
+import { checkOutDir } from '../engine/artifact.js';
+import { diffHtmlFiles } from '../render/html/diff-report.js';
 import { junitXml } from '../render/junit.js';
 import { collect, contextFrom, intOption } from './context.js';
 
@@ -54,7 +56,7 @@ export function registerDiffEval(program: Command): void {
     .option('--seed <n>', 'random seed (same inputs + seed → same numbers)', intOption('--seed', 0, 2 ** 32 - 1), DEFAULT_SEED)
     .option('--gate <expr>', 'release rule: "ndcg@10:-0.01" (fail if B drops more than 0.01 and the drop is significant) or "no-significant-regression"; comma-separated')
     .option('--force', 'compare even when A and B were scored on different golden sets (only the shared queries are paired)')
-    .option('--out <dir>', 'write report.md (PR comment), comparison.json and, with --gate, junit.xml')
+    .option('--out <dir>', 'write report.md (PR comment), report.html (charts), comparison.json, per-query.json and, with --gate, junit.xml')
     .option('--overwrite', 'replace --out if it holds an earlier diff-eval report')
     .addHelpText(
       'after',
@@ -72,6 +74,7 @@ were not scored on the same golden set (unless --force).`,
     )
     .action(async (a: string, b: string, opts: DiffEvalOpts, c: Command) => {
       const ctx = contextFrom(c);
+      if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
       const alpha = parseAlpha(opts.alpha);
       const rules = opts.gate ? parseDiffGate(opts.gate) : [];
       const named = [...opts.metric.map((m) => normaliseMetricName(m) ?? m), ...rules.flatMap((r) => (r.kind === 'max-drop' ? [r.metric] : []))];
@@ -96,6 +99,7 @@ were not scored on the same golden set (unless --force).`,
         outDir = writeDiffReport(opts.out, {
           'report.md': diffMarkdown(result),
           'comparison.json': comparisonJson(result),
+          ...diffHtmlFiles(result, inputA, inputB),
           ...(result.gate ? { 'junit.xml': junitXml('rag diff-eval gate', result.gate.results) } : {}),
         }, { overwrite: opts.overwrite });
       }

@@ -10,6 +10,8 @@ import { evaluate } from '../engine/evaluation/metrics.js';
 import { readQrels, readTrecRun } from '../engine/evaluation/trec.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
+import { checkOutDir, defaultRunsDir } from '../engine/artifact.js';
+import { worstQueries } from '../engine/evaluation/worst.js';
 import { evalArtifactFiles } from '../render/eval-artifact.js';
 import { fmt, HEADLINE_METRICS } from '../render/report.js';
 import { Progress } from '../render/progress.js';
@@ -66,7 +68,7 @@ export function registerEval(program: Command): void {
     .option('--rrf-k <n>', 'reciprocal rank fusion constant')
     .option('--candidates <n>', 'candidates per search before fusion')
     .option('--k <list>', 'cutoffs for @k metrics (default 1,3,5,10,100)')
-    .option('--out <dir>', 'artifact directory (default runs/<time>-<index>-<mode>)')
+    .option('--out <dir>', 'artifact directory (default <db>/runs/<time>-<index>-<mode>; `rag runs` lists them)')
     .option('--overwrite', 'replace --out if it exists')
     .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)');
   callerOptions(cmd).addHelpText(
@@ -79,12 +81,16 @@ Examples:
   $ rag eval --qrels qrels.test --run results.test     # score a TREC run, like trec_eval
 
 Writes run.trec, metrics.json (byte-identical for identical inputs), manifest.json,
-timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails.`,
+timings.json, queries.json, worst-queries.json, report.md and report.html (+ junit.xml and
+gate.json with --gate). Without --out the artifact goes under the store (<db>/runs/; for an
+s3:// store, ~/.local/state/rag/runs/s3/<bucket>/<prefix>/) and the path is printed.
+Exit 1 when the gate fails.`,
   ).action(async (opts: EvalOpts, c: Command) => {
     const ctx = contextFrom(c);
     const ks = parseKs(opts.k, ctx.config.eval.ks);
     if (opts.run) return scoreExternalRun(ctx, opts, ks);
     if (!opts.golden) throw new UsageError('--golden is required', 'pass --golden PATH (or --qrels FILE --run FILE to score a run file)');
+    if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
     const golden = await loadGoldenSet(opts.golden, { qrels: opts.qrels, split: opts.split });
     for (const w of golden.warnings) ctx.notice(w);
     const gateExpr = opts.gate ?? ctx.config.eval.gate;
@@ -109,7 +115,8 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
     const values = gateValues(outcome);
     const gate = rules ? checkGate(rules, values) : null;
     const gateLines = gate ? gate.results.map(describeGateResult) : [];
-    const { files, defaultDir } = evalArtifactFiles(outcome, golden, { caller, rerank, gate });
+    const worst = await worstQueries(retriever, golden, outcome, { caller });
+    const { files, defaultDir } = evalArtifactFiles(outcome, golden, { caller, rerank, gate, worst, runsDir: defaultRunsDir(ctx.db) });
     const dir = writeArtifact(opts.out ?? defaultDir, files, { overwrite: opts.overwrite });
 
     if (ctx.json) {
@@ -118,7 +125,8 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
       printSummary(ctx, outcome.result.mean, ks, `${outcome.result.queries} queries · ${outcome.retrieval.mode}${rerank ? ` + rerank` : ''} · index "${outcome.retrieval.index}"`);
       const total = outcome.timings.total_ms;
       if (total) ctx.print(`latency: p50 ${total.p50.toFixed(1)} ms · p95 ${total.p95.toFixed(1)} ms · p99 ${total.p99.toFixed(1)} ms`);
-      ctx.print(`artifact: ${path.relative(process.cwd(), dir) || dir}`);
+      ctx.print(`artifact: ${path.relative(process.cwd(), dir) || dir}${opts.out ? '' : ' (no --out given: under the store; `rag runs` lists runs)'}`);
+      ctx.print(`report: ${path.relative(process.cwd(), path.join(dir, 'report.html'))}`);
     }
     if (gate) reportGate(ctx, gateLines, gate.passed);
   });

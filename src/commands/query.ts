@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { makeTable, useColor } from '../render/table.js';
+import { fitText, makeTable, terminalWidth, useColor } from '../render/table.js';
 import { resolveCaller } from '../engine/acl.js';
 import { compileFilter } from '../engine/search/filter.js';
 import { Retriever } from '../engine/search/retriever.js';
@@ -80,17 +80,18 @@ are ever searched: the permission filter is applied inside both searches, before
       const terms = queryTerms(text);
       const color = useColor();
       const mark = (s: string) => (color ? `\x1b[1;33m${s}\x1b[0m` : `[${s}]`);
-      const width = Math.max(60, Math.min((process.stdout.columns ?? 120) - 70, 100));
-      const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [4, 9, 24, 28, width + 4], wordWrap: true });
+      // The snippet column gets what the terminal leaves after the others (the table fits it).
+      const width = Math.max(40, Math.min((terminalWidth() ?? 170) - 70, 100));
+      const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
       for (const h of res.hits) {
         const where = [h.chunk.source, h.chunk.page ? `p.${h.chunk.page}` : h.chunk.heading_path.join(' › ')].filter(Boolean).join('\n');
         table.push([String(h.rank), h.score.toFixed(4), h.chunk.title, where, snippet(h.chunk.text, terms, width * 2, mark)]);
       }
       ctx.print(table.toString());
-      ctx.print(
+      ctx.print(fitText(
         `${res.hits.length} results · ${res.mode}${rerank ? ` + rerank (${rerank})` : ''} · index "${retriever.manifest.name}" · ` +
           `${res.timings.total_ms.toFixed(0)} ms · as ${caller.principals.join(', ')} @ ${caller.tenant}`,
-      );
+      ));
     });
 }
 

@@ -6,7 +6,7 @@ import type { AclAuditReport, Leak } from '../engine/audit/acl-probe.js';
 import { callerKey, fmtAcl } from '../engine/audit/acl-probe.js';
 import type { ContentAuditReport } from '../engine/audit/content-audit.js';
 import type { LineageReport } from '../engine/audit/lineage.js';
-import { makeTable } from './table.js';
+import { fitText, makeTable } from './table.js';
 
 const short = (h: string | null | undefined, n = 12) => (h ? `${h.slice(0, n)}…` : '—');
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -53,7 +53,7 @@ export function lineageTables(r: LineageReport): string {
       `documents table v${r.documentsTableVersion ?? '—'}, chunks table v${r.chunksTableVersion ?? '—'}`,
   );
   if (r.since) out.push(sinceText(r.since));
-  return out.join('\n');
+  return fitText(out.join('\n'));
 }
 
 function versionCell(manifest: number, current: number | null): string {

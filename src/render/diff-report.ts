@@ -4,7 +4,7 @@
  */
 import type { DiffResult, DocMove, MetricDiff, Mover } from '../engine/evaluation/diff.js';
 import { describeDifferences } from '../engine/evaluation/diff.js';
-import { makeTable } from './table.js';
+import { fitText, makeTable } from './table.js';
 
 export const METRIC_HEADERS = ['metric', 'A', 'B', 'Δ', 'Δ%', '95% CI of Δ', 'p (perm)', 'p (t)', 'p Holm', 'W/T/L'];
 
@@ -102,9 +102,13 @@ export function diffTerminal(result: DiffResult): string {
   if (result.differences.length) {
     out.push('', 'What changed (A → B):', ...describeDifferences(result.differences).map((l) => `  ${l}`));
   }
-  const table = makeTable(METRIC_HEADERS);
+  // Narrow terminals: numbers stay whole; the CI wraps and the secondary columns go first.
+  const table = makeTable(METRIC_HEADERS, { fit: { keep: [0, 1, 2, 3, 4, 6, 7, 8, 9], drop: [7, 4, 6, 9] } });
   for (const row of metricRows(result)) table.push(row);
-  out.push('', table.toString(), `* significant at alpha ${result.settings.alpha} after Holm correction`, methodNote(result));
+  const dropped = table.droppedColumns();
+  out.push('', table.toString(), `* significant at alpha ${result.settings.alpha} after Holm correction`);
+  if (dropped.length) out.push(`(left out to fit the terminal: ${dropped.join(', ')}; see --json or a wider terminal)`);
+  out.push(methodNote(result));
 
   const mv = result.movers;
   for (const [title, list] of [
@@ -118,14 +122,15 @@ export function diffTerminal(result: DiffResult): string {
     }
     const head = ['query', 'A', 'B', 'Δ', 'text'];
     if (mv.rankings) head.push('relevant: rank A→B', `entered top ${mv.k}`, `left top ${mv.k}`);
-    const t = makeTable(head);
+    const t = makeTable(head, { fit: { keep: [0, 1, 2, 3], truncate: [4], drop: [1, 2] } });
     for (const m of list) t.push(moverRow(m, mv.rankings));
     out.push(t.toString());
+    if (t.droppedColumns().length) out.push(`(left out to fit the terminal: ${t.droppedColumns().join(', ')})`);
   }
   if (mv.rankings && mv.improved.length + mv.regressed.length > 0) out.push(`relevant: judged-relevant documents, rank in A → rank in B (∅ = not retrieved). @r: rank; rel: judged grade.`);
   else out.push('', '(run.trec missing on one side: documents that entered or left the top k are not shown)');
   // The gate verdict goes to stderr (the command prints it), like `rag eval --gate`.
-  return out.join('\n');
+  return fitText(out.join('\n'));
 }
 
 function moverRow(m: Mover, rankings: boolean): string[] {

@@ -148,7 +148,7 @@ describe('rag audit acl (CLI, real store)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('finds no leak and no violation in the clean store, with every restricted chunk probed in every mode', () => {
-    const out = path.join(dir, 'acl.md');
+    const out = path.join(dir, 'acl');
     const r = run('--json', 'audit', 'acl', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const rep = r.json();
@@ -168,7 +168,7 @@ describe('rag audit acl (CLI, real store)', () => {
     expect(rep.trials).toBeGreaterThan(100);
     const keys = rep.callers.map((c: { principals: string[]; tenant: string }) => `${c.principals.join('+')}@${c.tenant}`);
     expect(keys).toEqual(expect.arrayContaining(['public@default', 'group:hr+public@default', 'group:support+public@globex', '@default']));
-    expect(readFileSync(out, 'utf8')).toMatch(/PASS: 0 leaks/);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/PASS: 0 leaks/);
   });
 
   it('catches an index row whose ACL was widened to public: violation and leak, exit 1', async () => {

@@ -127,14 +127,16 @@ describe('rag audit content (CLI)', () => {
   });
 
   it('never prints a full secret: not in the table, the JSON or the Markdown report', () => {
-    const out = path.join(dir, 'reports/content.md');
+    const out = path.join(dir, 'reports/content');
     const table = run('audit', 'content', '--out', out);
     const json = run('--json', 'audit', 'content');
-    const md = readFileSync(out, 'utf8');
+    const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+    const htmlReport = readFileSync(path.join(out, 'report.html'), 'utf8');
+    const jsonReport = readFileSync(path.join(out, 'report.json'), 'utf8');
     expect(table.stdout).toMatch(/github-token/);
     expect(md).toMatch(/# rag audit — content/);
     expect(md).toMatch(/github-token/);
-    for (const text of [table.stdout, table.stderr, json.stdout, md]) {
+    for (const text of [table.stdout, table.stderr, json.stdout, md, htmlReport, jsonReport]) {
       expect(text).not.toContain(token);
       expect(text).not.toContain(token.slice(4, 24));
       expect(text).not.toContain(awsSecret);

@@ -100,7 +100,7 @@ describe('rag audit lineage (CLI)', () => {
     write('docs/new.md', '# New\n\nA new page.\n');
     expect(run('ingest', 'docs').code).toBe(0);
 
-    const out = path.join(dir, 'reports/lineage.md');
+    const out = path.join(dir, 'reports/lineage');
     const r = run('--json', 'audit', 'lineage', '--since', String(v0), '--include-deleted', '--out', out);
     expect(r.code).toBe(0);
     const rep = r.json();
@@ -119,7 +119,7 @@ describe('rag audit lineage (CLI)', () => {
     expect(rep.totals.deleted).toBe(1);
 
     expect(existsSync(out)).toBe(true);
-    const md = readFileSync(out, 'utf8');
+    const md = readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toContain('# rag audit — lineage');
     expect(md).toMatch(/\| changed \| `docs\/pay\.md` \|.*\| acl \|/);
 

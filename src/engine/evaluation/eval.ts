@@ -34,11 +34,13 @@ export interface EvalOutcome {
   timings: Record<string, ReturnType<typeof latencySummary>>;
   /** Per query: total latency in ms (kept out of metrics.json). */
   queryMs: Record<string, number>;
+  /** Per query: milliseconds per stage, for latency histograms. */
+  queryStageMs: Record<string, Record<string, number>>;
   queryTexts: Record<string, string>;
 }
 
 /** The relevance judgments an eval scores against: chunk judgments lift to their document unless a query is judged on chunks only. */
-function judgmentUnit(qrels: Qrels, qid: string): 'doc' | 'chunk' {
+export function judgmentUnit(qrels: Qrels, qid: string): 'doc' | 'chunk' {
   const judged = qrels.get(qid);
   return judged && judged.size > 0 && [...judged.keys()].every(isChunkId) ? 'chunk' : 'doc';
 }
@@ -58,6 +60,11 @@ function liftToDocs(qrels: Qrels): Qrels {
     out.set(qid, m);
   }
   return out;
+}
+
+/** Who a golden query searches as: its own principals when the golden line names them, else the eval's caller. */
+export function queryCaller(q: GoldenSet['queries'][number], fallback: Caller): Caller {
+  return q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? fallback.tenant } : { ...fallback, tenant: q.tenant ?? fallback.tenant };
 }
 
 /**
@@ -83,12 +90,13 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
   const run: Run = new Map();
   const stageValues: Record<string, number[]> = {};
   const queryMs: Record<string, number> = {};
+  const queryStageMs: Record<string, Record<string, number>> = {};
   const queryTexts: Record<string, string> = {};
   // Eval ranks ids only; passages are read just for reranking.
   await retriever.warm({ rerank, passages: Boolean(rerank) });
   let done = 0;
   for (const q of golden.queries) {
-    const caller: Caller = q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? opts.caller.tenant } : { ...opts.caller, tenant: q.tenant ?? opts.caller.tenant };
+    const caller = queryCaller(q, opts.caller);
     const unit = judgmentUnit(golden.qrels, q.id);
     const res = await retriever.search(q.text, {
       mode,
@@ -106,8 +114,12 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
       q.id,
       res.ranked.map((h) => ({ docId: unit === 'doc' ? h.doc_id : h.chunk_id, score: h.score })),
     );
+    queryStageMs[q.id] = {};
     for (const [stage, ms] of Object.entries(res.timings as StageTimings)) {
-      if (typeof ms === 'number') (stageValues[stage] ??= []).push(ms);
+      if (typeof ms === 'number') {
+        (stageValues[stage] ??= []).push(ms);
+        queryStageMs[q.id]![stage] = Math.round(ms * 1000) / 1000;
+      }
     }
     queryMs[q.id] = res.timings.total_ms;
     queryTexts[q.id] = q.text;
@@ -125,6 +137,7 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
     result,
     timings,
     queryMs,
+    queryStageMs,
     queryTexts,
   };
 }
@@ -156,6 +169,11 @@ export interface ArtifactFiles {
   'report.md': string;
   'junit.xml'?: string;
   'queries.json'?: string;
+  /** The gate's verdict per rule, when gating (read by report.html and `rag runs`). */
+  'gate.json'?: string;
+  /** The weakest queries with their top passages, as each query's caller saw them. */
+  'worst-queries.json'?: string;
+  'report.html'?: string;
 }
 
 export function metricsJson(outcome: EvalOutcome, golden: GoldenSet): string {
