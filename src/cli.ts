@@ -9,6 +9,9 @@ import { registerEval } from './commands/eval.js';
 import { registerDiffEval } from './commands/diff-eval.js';
 import { registerAudit } from './commands/audit.js';
 import { registerLabel } from './commands/label.js';
+import { registerServe } from './commands/serve.js';
+import { registerMcp } from './commands/mcp.js';
+import { registerKeys } from './commands/keys.js';
 
 export { VERSION };
 
@@ -33,6 +36,7 @@ Examples:
   $ rag query "how do I rotate the API key" --as group:support
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8"
   $ rag diff-eval runs/bm25 runs/hybrid --gate no-significant-regression
+  $ rag serve --port 7700                     # HTTP API for applications (keys: rag keys add)
 
 Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
     );
@@ -44,6 +48,9 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
   registerDiffEval(program);
   registerAudit(program);
   registerLabel(program);
+  registerServe(program);
+  registerMcp(program);
+  registerKeys(program);
   return program;
 }
 
