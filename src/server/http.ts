@@ -232,9 +232,20 @@ function errorBody(err: unknown): { status: number; body: { error: { code: strin
   if (err instanceof AclViolationError) return out(500, 'internal', 'the search was refused by a permission check; the operator has the details');
   if (err instanceof RagError) return err.exitCode === 2 ? out(400, 'invalid_request', err.message, err.fix) : out(500, 'store', err.message, err.fix);
   const fe = err as FastifyError;
-  if (fe.validation) return out(400, 'invalid_request', `${fe.validationContext ?? 'request'}${fe.message.replace(/^(body|querystring)/, '')}`);
+  if (fe.validation) return out(400, 'invalid_request', validationMessage(fe), 'see /openapi.json for the request schema');
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return out(413, 'body_too_large', fe.message);
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return out(415, 'unsupported_media_type', 'send Content-Type: application/json');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return out(fe.statusCode, 'invalid_request', fe.message);
   return out(500, 'internal', 'internal error; the operator has the details');
+}
+
+/** One line naming the field: `body.k must be <= 10000`, `body has an unknown field "top_k"`. */
+function validationMessage(fe: FastifyError): string {
+  const v = fe.validation![0]!;
+  const where = `${fe.validationContext ?? 'request'}${v.instancePath.replace(/\//g, '.')}`;
+  const params = v.params as Record<string, unknown>;
+  if (v.keyword === 'additionalProperties') return `${where} has an unknown field "${String(params.additionalProperty)}"`;
+  if (v.keyword === 'required') return `${where} is missing the field "${String(params.missingProperty)}"`;
+  if (v.keyword === 'enum') return `${where} must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+  return `${where} ${v.message ?? 'is invalid'}`;
 }
