@@ -77,6 +77,7 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   const serve = sec(r, 'serve');
   const at8 = serve?.load?.find((x: AnyObj) => x.mode === 'hybrid' && x.connections === 8);
   const on = serve ? `${serve.corpus}, ${serve.model}` : '';
+  add('`rag serve` load runs (bm25 and hybrid, 1/8/32 clients): errors', '0', serve?.errors, (v) => v === 0, on);
   add('`rag serve` hybrid, 8 clients: requests/s', '≥ 100', at8?.requestsPerSecond, (v) => v >= 100, on, '/s');
   add('`rag serve` hybrid, 8 clients: p99', '< 100 ms', at8?.latencyMs?.p99, (v) => v < 100, on, ' ms');
   add('`rag serve` HTTP overhead over the in-process search, hybrid p50', '< 2 ms', serve?.overhead?.hybrid?.overheadMs?.p50, (v) => v < 2, on, ' ms');
@@ -225,7 +226,7 @@ export function renderResult(r: BenchResult): string {
         serve.load.map((x: AnyObj) => [x.mode, String(x.connections), f(x.requestsPerSecond, 1), lat(x.latencyMs), String(x.errors)]),
       ),
       '',
-      `Requests cycle through ${serve.distinctQueries} distinct queries; query-vector cache during the load runs: ` +
+      `Requests take ${serve.distinctQueries} queries in turn, then the same with a round number appended, so no text repeats; query-vector cache during the load runs: ` +
         `${serve.loadQueryVectorCache.hits} hits, ${serve.loadQueryVectorCache.misses} misses. Server peak RSS ${f(serve.serverPeakRssMiB, 0)} MiB.`,
       '',
     );
@@ -240,6 +241,7 @@ export function renderResult(r: BenchResult): string {
       table(
         ['cold `rag query` process', 'wall ms', 'peak RSS MiB'],
         [
+          ['`node -e 0` (floor)', sp(serve.cold.nodeStartup?.wallMs, 0), f(serve.cold.nodeStartup?.maxRssMiB?.median, 0)],
           ['`--mode bm25`, answered by `rag serve`', sp(serve.cold.bm25?.wallMs, 0), f(serve.cold.bm25?.maxRssMiB?.median, 0)],
           ['`--mode hybrid`, answered by `rag serve`', sp(serve.cold.hybrid?.wallMs, 0), f(serve.cold.hybrid?.maxRssMiB?.median, 0)],
           ['`--mode hybrid --no-daemon` (in-process)', sp(serve.cold.hybridNoDaemon?.wallMs, 0), f(serve.cold.hybridNoDaemon?.maxRssMiB?.median, 0)],
