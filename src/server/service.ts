@@ -84,6 +84,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       const addr = http.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : o.http.port;
       url = `http://${o.http.host.includes(':') ? `[${o.http.host}]` : o.http.host}:${port}`;
+      if (!/^(127\.|::1$|localhost$)/.test(o.http.host)) o.notice(`plain HTTP on ${o.http.host}: keys travel in the clear unless TLS (a reverse proxy) is in front`);
     }
     if (o.socket) {
       const l = await listenLocal({ pool, config: o.config, index: o.index, db, configFingerprint: configFingerprint(o.configPath), metrics, accessLog, logError });

@@ -5,7 +5,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_CONFIG } from '../helpers/cli.js';
+import { FIXTURE_CONFIG, rag } from '../helpers/cli.js';
 import { addKey, fixtureStore, heldRequest, request, startServe, waitFor, type Served } from './serve-process.js';
 
 let dir: string;
@@ -86,5 +86,22 @@ describe('SIGTERM', () => {
     expect(await s.exited).toEqual({ code: 0, signal: null });
     expect(s.stderr()).toMatch(/rag serve: stopped\n/);
     expect(existsSync(s.socket!)).toBe(false);
+  });
+});
+
+describe('start-up errors', () => {
+  it('refuses to start without keys, or on a port in use, with one clear line and exit 2', async () => {
+    const none = rag(['--db', db, '--config', FIXTURE_CONFIG, 'serve', '--keys', path.join(dir, 'absent.json'), '--no-socket'], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^error: no API keys in .*absent\.json: every request would be refused\nfix: add one with `rag keys add/);
+    const s = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--keys', keysFile, '--no-socket'], { cwd: dir });
+    running.push(s);
+    const port = new URL(s.url).port;
+    const busy = rag(['--db', db, '--config', FIXTURE_CONFIG, 'serve', '--keys', keysFile, '--port', port, '--no-socket'], { cwd: dir });
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toMatch(new RegExp(`^error: port ${port} on 127\\.0\\.0\\.1 is already in use\nfix: pass another --port`));
+    const noIndex = rag(['--db', db, '--config', FIXTURE_CONFIG, 'serve', '--keys', keysFile, '--index', 'nope'], { cwd: dir });
+    expect(noIndex.code).toBe(3);
+    expect(noIndex.stderr).toMatch(/^error: no index named "nope"/);
   });
 });
