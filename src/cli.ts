@@ -14,6 +14,9 @@ import { registerInit } from './commands/init.js';
 import { registerStatus } from './commands/status.js';
 import { registerCompletion } from './commands/completion.js';
 import { setColorMode, type ColorMode } from './render/table.js';
+import { registerServe } from './commands/serve.js';
+import { registerMcp } from './commands/mcp.js';
+import { registerKeys } from './commands/keys.js';
 
 export { VERSION };
 
@@ -43,6 +46,7 @@ Examples:
   $ rag query "how do I rotate the API key" --as group:support
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8"
   $ rag diff-eval runs/bm25 runs/hybrid --gate no-significant-regression
+  $ rag serve --port 7700                     # HTTP API for applications (keys: rag keys add)
 
 Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
     );
@@ -59,6 +63,9 @@ Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model 
   registerLabel(program);
   registerStatus(program);
   registerCompletion(program);
+  registerServe(program);
+  registerMcp(program);
+  registerKeys(program);
   return program;
 }
 

@@ -74,6 +74,14 @@ export function evaluateGoals(r: BenchResult): Goal[] {
     met: inc ? Boolean(inc.oneChanged.onlyThatDocument) : null,
     data: inc ? `${inc.documents} docs` : '',
   });
+  const serve = sec(r, 'serve');
+  const at8 = serve?.load?.find((x: AnyObj) => x.mode === 'hybrid' && x.connections === 8);
+  const on = serve ? `${serve.corpus}, ${serve.model}` : '';
+  add('`rag serve` load runs (bm25 and hybrid, 1/8/32 clients): errors', '0', serve?.errors, (v) => v === 0, on);
+  add('`rag serve` hybrid, 8 clients: requests/s', '≥ 100', at8?.requestsPerSecond, (v) => v >= 100, on, '/s');
+  add('`rag serve` hybrid, 8 clients: p99', '< 100 ms', at8?.latencyMs?.p99, (v) => v < 100, on, ' ms');
+  add('`rag serve` HTTP overhead over the in-process search, hybrid p50', '< 2 ms', serve?.overhead?.hybrid?.overheadMs?.p50, (v) => v < 2, on, ' ms');
+  add('cold `rag query --mode hybrid` with a running `rag serve`, median wall', '< 100 ms', serve?.cold?.hybrid?.wallMs?.median, (v) => v < 100, on, ' ms');
   return goals;
 }
 
@@ -204,6 +212,39 @@ export function renderResult(r: BenchResult): string {
           ['first build', f(inc.initial.ingestSeconds, 2), f(inc.initial.indexSeconds, 2), String(inc.documents), String(inc.initial.embedded), `${f(inc.initial.ingestMaxRssMiB, 0)} / ${f(inc.initial.indexMaxRssMiB, 0)}`],
           ['re-run, nothing changed', f(inc.unchangedRerun.ingestSeconds, 2), f(inc.unchangedRerun.indexSeconds, 2), String(inc.unchangedRerun.updated), String(inc.unchangedRerun.embedded), '—'],
           [`one document edited (${inc.oneChanged.docChunks} chunks)`, f(inc.oneChanged.ingestSeconds, 2), f(inc.oneChanged.indexSeconds, 2), String(inc.oneChanged.updated), String(inc.oneChanged.embedded), `${f(inc.oneChanged.ingestMaxRssMiB, 0)} / ${f(inc.oneChanged.indexMaxRssMiB, 0)}`],
+        ],
+      ),
+      '',
+    );
+  }
+  const serve = sec(r, 'serve');
+  if (serve) {
+    out.push(`### \`rag serve\` under load (${serve.corpus}: ${serve.chunks} chunks, ${serve.model}; autocannon on loopback, k = 10)`, '');
+    out.push(
+      table(
+        ['mode', 'clients', 'requests/s', 'p50 / p95 / p99 ms', 'errors'],
+        serve.load.map((x: AnyObj) => [x.mode, String(x.connections), f(x.requestsPerSecond, 1), lat(x.latencyMs), String(x.errors)]),
+      ),
+      '',
+      `Requests take ${serve.distinctQueries} queries in turn, then the same with a round number appended, so no text repeats; query-vector cache during the load runs: ` +
+        `${serve.loadQueryVectorCache.hits} hits, ${serve.loadQueryVectorCache.misses} misses. Server peak RSS ${f(serve.serverPeakRssMiB, 0)} MiB.`,
+      '',
+    );
+    out.push(
+      table(
+        ['one client, sequential', 'HTTP wall p50 / p95 / p99', 'search inside (`timings.total_ms`)', 'overhead p50 / p95 / p99'],
+        ['bm25', 'hybrid'].map((m) => [m, lat(serve.overhead[m]?.wallMs), lat(serve.overhead[m]?.searchMs), lat(serve.overhead[m]?.overheadMs)]),
+      ),
+      '',
+    );
+    out.push(
+      table(
+        ['cold `rag query` process', 'wall ms', 'peak RSS MiB'],
+        [
+          ['`node -e 0` (floor)', sp(serve.cold.nodeStartup?.wallMs, 0), f(serve.cold.nodeStartup?.maxRssMiB?.median, 0)],
+          ['`--mode bm25`, answered by `rag serve`', sp(serve.cold.bm25?.wallMs, 0), f(serve.cold.bm25?.maxRssMiB?.median, 0)],
+          ['`--mode hybrid`, answered by `rag serve`', sp(serve.cold.hybrid?.wallMs, 0), f(serve.cold.hybrid?.maxRssMiB?.median, 0)],
+          ['`--mode hybrid --no-daemon` (in-process)', sp(serve.cold.hybridNoDaemon?.wallMs, 0), f(serve.cold.hybridNoDaemon?.maxRssMiB?.median, 0)],
         ],
       ),
       '',

@@ -303,6 +303,11 @@ async function chunksOfDoc(db: string, docId: string): Promise<number> {
   return rows.length;
 }
 
+export async function serveSection(ctx: SectionContext): Promise<SectionResult> {
+  const { serveSection: run } = await import('./serve.js');
+  return run(ctx);
+}
+
 export const SECTIONS = {
   ingest: ingestSection,
   embedding: embeddingSection,
@@ -310,5 +315,6 @@ export const SECTIONS = {
   cold: coldSection,
   ann: annSection,
   incremental: incrementalSection,
+  serve: serveSection,
 } as const;
 export type SectionName = keyof typeof SECTIONS;

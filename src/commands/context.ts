@@ -2,6 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type RagConfig } from '../engine/config.js';
 import { Store } from '../engine/store/store.js';
 
+export { DEFAULT_RERANKER, resolveRerank } from '../engine/config.js';
+
 export interface GlobalOptions {
   db?: string;
   config?: string;
@@ -87,12 +89,3 @@ export function collectChoices<T extends string>(flag: string, choices: readonly
     return out;
   };
 }
-
-/** The reranker a command uses: --rerank ID, bare --rerank (configured or default), --no-rerank, else the config. */
-export function resolveRerank(opt: string | boolean | undefined, config: RagConfig): string | null {
-  if (opt === false) return null;
-  if (opt === true) return config.retrieval.rerank ?? DEFAULT_RERANKER;
-  return opt ?? config.retrieval.rerank ?? null;
-}
-
-export const DEFAULT_RERANKER = 'cross-encoder/ms-marco-MiniLM-L-6-v2';

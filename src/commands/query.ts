@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
-import { fitText, makeTable, terminalWidth, useColor } from '../render/table.js';
 import { resolveCaller } from '../engine/acl.js';
 import { compileFilter } from '../engine/search/filter.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
-import { queryTerms, snippet } from '../render/highlight.js';
 import { queryResultJson } from '../render/query-json.js';
+import { renderQueryTable } from '../render/query-table.js';
 import { collect, contextFrom, intOption, resolveRerank } from './context.js';
 
 interface QueryOpts {
@@ -40,7 +39,8 @@ export function registerQuery(program: Command): void {
     .option('--rerank [id]', 'rerank the top candidates with a cross-encoder (id from `rag models list`)')
     .option('--no-rerank', 'do not rerank even if the config says so')
     .option('--rerank-top-n <n>', 'candidates sent to the reranker', intOption('--rerank-top-n'))
-    .option('--rrf-k <n>', 'reciprocal rank fusion constant', intOption('--rrf-k', 0));
+    .option('--rrf-k <n>', 'reciprocal rank fusion constant', intOption('--rrf-k', 0))
+    .option('--no-daemon', 'search in this process even when a `rag serve` of this store is running');
   callerOptions(cmd)
     .addHelpText(
       'after',
@@ -52,7 +52,10 @@ Examples:
   $ rag query "sso setup" --rerank cross-encoder/ms-marco-MiniLM-L-6-v2   # once added with \`rag models add\`
 
 Only chunks whose ACL includes one of your principals (everyone holds "public") in your tenant
-are ever searched: the permission filter is applied inside both searches, before ranking.`,
+are ever searched: the permission filter is applied inside both searches, before ranking.
+
+When \`rag serve\` runs for the same store and config, the query is answered by its warm models
+over a local socket (same results, no model load); otherwise it runs here.`,
     )
     .action(async (words: string[], opts: QueryOpts, c: Command) => {
       const ctx = contextFrom(c);
@@ -70,28 +73,9 @@ are ever searched: the permission filter is applied inside both searches, before
         rerankTopN: opts.rerankTopN,
         rrfK: opts.rrfK,
       });
-      if (ctx.json) {
-        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller }));
-      }
-      if (res.hits.length === 0) {
-        ctx.print(`no results for "${text}" (searched as ${caller.principals.join(', ')} in tenant ${caller.tenant})`);
-        return;
-      }
-      const terms = queryTerms(text);
-      const color = useColor();
-      const mark = (s: string) => (color ? `\x1b[1;33m${s}\x1b[0m` : `[${s}]`);
-      // The snippet column gets what the terminal leaves after the others (the table fits it).
-      const width = Math.max(40, Math.min((terminalWidth() ?? 170) - 70, 100));
-      const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
-      for (const h of res.hits) {
-        const where = [h.chunk.source, h.chunk.page ? `p.${h.chunk.page}` : h.chunk.heading_path.join(' › ')].filter(Boolean).join('\n');
-        table.push([String(h.rank), h.score.toFixed(4), h.chunk.title, where, snippet(h.chunk.text, terms, width * 2, mark)]);
-      }
-      ctx.print(table.toString());
-      ctx.print(fitText(
-        `${res.hits.length} results · ${res.mode}${rerank ? ` + rerank (${rerank})` : ''} · index "${retriever.manifest.name}" · ` +
-          `${res.timings.total_ms.toFixed(0)} ms · as ${caller.principals.join(', ')} @ ${caller.tenant}`,
-      ));
+      const json = queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller });
+      if (ctx.json) return ctx.emit(json);
+      ctx.print(renderQueryTable(json, rerank));
     });
 }
 

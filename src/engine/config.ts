@@ -120,3 +120,12 @@ export function loadConfig(explicitPath?: string, cwd = process.cwd()): { config
   }
   return { config: parsed.data, path: file };
 }
+
+export const DEFAULT_RERANKER = 'cross-encoder/ms-marco-MiniLM-L-6-v2';
+
+/** The reranker a search uses: an id, true (configured or default), false (none), else the config. */
+export function resolveRerank(opt: string | boolean | undefined | null, config: RagConfig): string | null {
+  if (opt === false) return null;
+  if (opt === true) return config.retrieval.rerank ?? DEFAULT_RERANKER;
+  return opt ?? config.retrieval.rerank ?? null;
+}

@@ -76,6 +76,8 @@ export class Retriever {
   private rowCache: Map<bigint, Hit['chunk']> | null = null;
   /** Recent query vectors: re-asked queries (eval sweeps, label pools, UIs) skip the model. */
   private queryVectors = new Map<string, Float32Array>();
+  /** Cache use since open, for a long-lived process's metrics. */
+  readonly cacheStats = { query_vector_hits: 0, query_vector_misses: 0, passage_hits: 0, passage_misses: 0 };
 
   private constructor(
     readonly store: Store,
@@ -223,6 +225,8 @@ export class Retriever {
     const out = new Map<string, Hit['chunk']>();
     if (refs.length === 0) return out;
     const cache = this.rowCache;
+    if (cache) this.cacheStats.passage_hits += refs.length;
+    else this.cacheStats.passage_misses += refs.length;
     const rows = cache
       ? refs.map((r) => cache.get(r.rowid)).filter((c): c is Hit['chunk'] => c !== undefined)
       : arrowRows<Hit['chunk']>(await this.table.take(refs.map((r) => r.rowid), RESULT_COLUMNS));
@@ -245,7 +249,9 @@ export class Retriever {
   private async queryVector(query: string, timings: StageTimings): Promise<Float32Array> {
     const te = performance.now();
     let vec = this.queryVectors.get(query);
-    if (!vec) {
+    if (vec) this.cacheStats.query_vector_hits++;
+    else {
+      this.cacheStats.query_vector_misses++;
       const embedder = await this.getEmbedder();
       [vec] = await embedder.embedQueries([query]);
       if (this.queryVectors.size >= 1024) this.queryVectors.delete(this.queryVectors.keys().next().value!);

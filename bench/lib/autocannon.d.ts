@@ -1,0 +1,2 @@
+// autocannon ships no types; the bench uses a handful of its fields, checked at run time.
+declare module 'autocannon';

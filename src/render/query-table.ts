@@ -1,0 +1,39 @@
+import { queryTerms, snippet } from './highlight.js';
+import { fitText, makeTable, terminalWidth, useColor } from './table.js';
+
+/** The fields of a `queryResultJson` answer the terminal view shows. */
+interface QueryAnswer {
+  query: string;
+  mode: string;
+  index: string;
+  caller: { principals: string[]; tenant: string };
+  timings: { total_ms: number };
+  results: { rank: number; score: number; title: string; source: string; page: number | null; heading_path: string[]; text: string }[];
+}
+
+/**
+ * The terminal view of a search answer: a table with highlighted snippets and a one-line summary.
+ * Drawn from the JSON answer, so an in-process search and one answered by `rag serve` print alike.
+ */
+export function renderQueryTable(json: Record<string, unknown>, rerank: string | null): string {
+  const r = json as unknown as QueryAnswer;
+  const who = `${r.caller.principals.join(', ')}`;
+  if (r.results.length === 0) return `no results for "${r.query}" (searched as ${who} in tenant ${r.caller.tenant})`;
+  const terms = queryTerms(r.query);
+  const color = useColor();
+  const mark = (s: string) => (color ? `\x1b[1;33m${s}\x1b[0m` : `[${s}]`);
+  // The snippet column gets what the terminal leaves after the others (the table fits it).
+  const width = Math.max(40, Math.min((terminalWidth() ?? 170) - 70, 100));
+  const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
+  for (const h of r.results) {
+    const where = [h.source, h.page ? `p.${h.page}` : h.heading_path.join(' › ')].filter(Boolean).join('\n');
+    table.push([String(h.rank), h.score.toFixed(4), h.title, where, snippet(h.text, terms, width * 2, mark)]);
+  }
+  return (
+    `${table.toString()}\n` +
+    fitText(
+      `${r.results.length} results · ${r.mode}${rerank ? ` + rerank (${rerank})` : ''} · index "${r.index}" · ` +
+        `${r.timings.total_ms.toFixed(0)} ms · as ${who} @ ${r.caller.tenant}`,
+    )
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * `rag query` through a warm `rag serve` of the same store: the client side.
+ *
+ * bin/rag calls this before it loads the CLI, so a query answered by the daemon costs a Node start,
+ * this file and a socket round trip — no LanceDB, no model, no config schema. It understands the
+ * plain `rag query` command line only; anything else (help, an unknown or malformed flag,
+ * `--no-daemon`, RAG_NO_DAEMON=1, no daemon, a daemon of another config) returns null and the CLI
+ * runs as usual, which prints the same errors and results it always does.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { LocalAnswer, LocalError, LocalQuery } from './local.js';
+import { configFingerprint, privateDir, resolveDb, socketPath } from './local-socket.js';
+
+interface Parsed {
+  db?: string;
+  config?: string;
+  json: boolean;
+  quiet: boolean;
+  query: Omit<LocalQuery, 'db' | 'config_fingerprint' | 'query'> & { as: string[] };
+  words: string[];
+}
+
+const MODES = ['hybrid', 'bm25', 'vector'];
+const int = (v: string | undefined, min: number, max: number): number | undefined => {
+  const n = Number(v);
+  return v !== undefined && /^\d+$/.test(v) && n >= min && n <= max ? n : undefined;
+};
+
+/** Thrown inside parseQueryArgs for anything it does not read exactly as commander would. */
+const UNUSUAL = Symbol('unusual');
+
+/** The `rag query` command line as commander would read it, or null for anything unusual. */
+export function parseQueryArgs(args: readonly string[]): Parsed | null {
+  try {
+    return parse(args);
+  } catch (err) {
+    if (err === UNUSUAL) return null;
+    throw err;
+  }
+}
+
+function parse(args: readonly string[]): Parsed | null {
+  const p: Parsed = { json: false, quiet: false, query: { as: [] }, words: [] };
+  let command = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw UNUSUAL;
+      return v;
+    };
+    if (!a.startsWith('-') || a === '-') {
+      if (!command) {
+        if (a !== 'query') return null;
+        command = true;
+      } else p.words.push(a);
+      continue;
+    }
+    if (flag === '--json' && inline === undefined) p.json = true;
+    else if ((flag === '-q' || flag === '--quiet') && inline === undefined) p.quiet = true;
+    else if (flag === '--db') p.db = value();
+    else if (flag === '--config') p.config = value();
+    else if (!command) return null;
+    else if (flag === '--mode') {
+      const m = value();
+      if (!MODES.includes(m)) return null;
+      p.query.mode = m as LocalQuery['mode'];
+    } else if (flag === '-k' || flag === '--k') {
+      if ((p.query.k = int(value(), 1, 10000)) === undefined) return null;
+    } else if (flag === '--rerank-top-n') {
+      if ((p.query.rerank_top_n = int(value(), 1, Number.MAX_SAFE_INTEGER)) === undefined) return null;
+    } else if (flag === '--rrf-k') {
+      if ((p.query.rrf_k = int(value(), 0, Number.MAX_SAFE_INTEGER)) === undefined) return null;
+    } else if (flag === '--index') p.query.index = value();
+    else if (flag === '--filter') p.query.filter = value();
+    else if (flag === '--tenant') p.query.tenant = value();
+    else if (flag === '--profile') p.query.profile = value();
+    else if (flag === '--as') {
+      p.query.as.push(...value().split(',').map((s) => s.trim()).filter(Boolean));
+    } else if (flag === '--no-rerank' && inline === undefined) p.query.rerank = false;
+    else if (flag === '--rerank') {
+      // commander: an optional value is taken when the next word is not an option.
+      const next = inline ?? (args[i + 1] !== undefined && !args[i + 1]!.startsWith('-') ? args[++i] : undefined);
+      p.query.rerank = next ?? true;
+    } else return null;
+  }
+  if (!command || p.words.length === 0) return null;
+  return p;
+}
+
+/** The store location the CLI would use: --db, RAG_DB, the config's "db", else .rag. */
+function storeOf(p: Parsed): string | null {
+  if (p.db) return p.db;
+  if (process.env.RAG_DB) return process.env.RAG_DB;
+  const file = path.resolve(p.config ?? 'rag.config.json');
+  if (!existsSync(file)) return p.config ? null : '.rag';
+  try {
+    const db = (JSON.parse(readFileSync(file, 'utf8')) as { db?: unknown }).db;
+    return typeof db === 'string' ? db : '.rag';
+  } catch {
+    return null; // the CLI reports the broken config
+  }
+}
+
+function post(socket: string, body: string): Promise<{ status: number; text: string } | null> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      { socketPath: socket, path: '/local/query', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', () => resolve(null));
+      },
+    );
+    req.setTimeout(60_000, () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.end(body);
+  });
+}
+
+/** Runs `rag query` through the daemon; the exit code, or null when the CLI should run it itself. */
+export async function queryViaDaemon(args: readonly string[]): Promise<number | null> {
+  try {
+    if (process.env.RAG_NO_DAEMON) return null;
+    const p = parseQueryArgs(args);
+    if (!p) return null;
+    const db = storeOf(p);
+    if (db === null) return null;
+    const resolved = resolveDb(db);
+    const socket = socketPath(resolved);
+    if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
+    const request: LocalQuery = { ...p.query, db: resolved, config_fingerprint: configFingerprint(p.config), query: p.words.join(' ') };
+    const res = await post(socket, JSON.stringify(request));
+    if (!res || res.status === 409) return null;
+    const body = JSON.parse(res.text) as LocalAnswer | LocalError;
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code === 'EPIPE') process.exit(0);
+      });
+    }
+    if ('error' in body) {
+      process.stderr.write(`error: ${body.error.message}\n${body.error.fix ? `fix: ${body.error.fix}\n` : ''}`);
+      return body.error.exit_code;
+    }
+    if (!p.quiet) for (const n of body.notices) process.stderr.write(`note: ${n}\n`);
+    if (p.json) {
+      process.stdout.write(`${JSON.stringify(body.result, null, 2)}\n`);
+    } else {
+      const { renderQueryTable } = await import('../render/query-table.js');
+      process.stdout.write(`${renderQueryTable(body.result, body.rerank)}\n`);
+    }
+    return 0;
+  } catch {
+    return null;
+  }
+}

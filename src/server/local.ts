@@ -1,0 +1,157 @@
+/**
+ * The local side of `rag serve`: answers `rag query` from the same user over a Unix socket with the
+ * warm retriever, so a terminal user pays the model load once, not per query.
+ *
+ * The socket's directory admits only its owner, who can read the store anyway, so the caller is
+ * taken from the query's flags exactly as the in-process `rag query` takes them. The daemon answers
+ * only for its own store and config; anything else is declined and the client searches in-process.
+ */
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { resolveCaller } from '../engine/acl.js';
+import { resolveRerank, type RagConfig } from '../engine/config.js';
+import { AclViolationError, EXIT, RagError } from '../engine/errors.js';
+import { compileFilter } from '../engine/search/filter.js';
+import { queryResultJson } from '../render/query-json.js';
+import { ensurePrivateDir, socketPath } from './local-socket.js';
+import type { ServiceMetrics } from './metrics.js';
+import type { RetrieverPool } from './pool.js';
+
+/** What `rag query` sends: its flags, plus what the daemon checks before answering. */
+export interface LocalQuery {
+  db: string;
+  config_fingerprint: string;
+  query: string;
+  mode?: 'hybrid' | 'bm25' | 'vector';
+  k?: number;
+  index?: string;
+  filter?: string;
+  rerank?: boolean | string;
+  rerank_top_n?: number;
+  rrf_k?: number;
+  as?: string[];
+  tenant?: string;
+  profile?: string;
+}
+
+export interface LocalAnswer {
+  result: Record<string, unknown>;
+  /** The reranker actually used (the config may add one the flags did not name). */
+  rerank: string | null;
+  notices: string[];
+}
+
+export interface LocalError {
+  error: { message: string; fix?: string; exit_code: number };
+}
+
+const body = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['db', 'config_fingerprint', 'query'],
+  properties: {
+    db: { type: 'string' },
+    config_fingerprint: { type: 'string' },
+    query: { type: 'string' },
+    mode: { type: 'string', enum: ['hybrid', 'bm25', 'vector'] },
+    k: { type: 'integer', minimum: 1, maximum: 10000 },
+    index: { type: 'string' },
+    filter: { type: 'string' },
+    rerank: { anyOf: [{ type: 'boolean' }, { type: 'string' }] },
+    rerank_top_n: { type: 'integer', minimum: 1 },
+    rrf_k: { type: 'integer', minimum: 0 },
+    as: { type: 'array', items: { type: 'string' } },
+    tenant: { type: 'string' },
+    profile: { type: 'string' },
+  },
+} as const;
+
+export interface LocalOptions {
+  pool: RetrieverPool;
+  config: RagConfig;
+  index: string;
+  /** The store as resolved (`resolveDb`). */
+  db: string;
+  configFingerprint: string;
+  metrics: ServiceMetrics;
+  accessLog: (entry: Record<string, unknown>) => void;
+  logError: (msg: string) => void;
+}
+
+/**
+ * Listens on the store's socket. Null (with the reason) when the runtime directory is not private
+ * or another live daemon already serves this store.
+ */
+export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstance; socket: string } | { app: null; reason: string }> {
+  const socket = socketPath(o.db);
+  if (!ensurePrivateDir(path.dirname(socket))) return { app: null, reason: `${path.dirname(socket)} is not a directory only you can enter (mode 0700)` };
+  if (existsSync(socket)) {
+    if (await answers(socket)) return { app: null, reason: `another rag serve already answers local queries for this store (${socket})` };
+    unlinkSync(socket); // left by a daemon that was killed
+  }
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as Error & { validation?: unknown };
+    if (e.validation) return reply.code(400).send({ error: { message: e.message, exit_code: EXIT.USAGE } } satisfies LocalError);
+    if (err instanceof RagError && !(err instanceof AclViolationError)) {
+      return reply.code(err.exitCode === EXIT.USAGE ? 400 : 500).send({ error: { message: err.message, fix: err.fix, exit_code: err.exitCode } } satisfies LocalError);
+    }
+    o.logError((err as Error).stack ?? String(err));
+    const message = err instanceof AclViolationError ? err.message : `rag serve failed: ${(err as Error).message}`;
+    return reply.code(500).send({ error: { message, exit_code: EXIT.STORE } } satisfies LocalError);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const seconds = (performance.now() - (req as unknown as { t0: number }).t0) / 1000;
+    o.metrics.request('/local/query', req.method, reply.statusCode, seconds);
+    o.accessLog({ time: new Date().toISOString(), request_id: req.id, method: req.method, route: 'local', path: req.url, status: reply.statusCode, ms: Math.round(seconds * 1e5) / 100 });
+  });
+  app.addHook('onRequest', async (req) => {
+    (req as unknown as { t0: number }).t0 = performance.now();
+  });
+  app.get('/local/ping', async () => ({ db: o.db, pid: process.pid }));
+  app.post<{ Body: LocalQuery }>('/local/query', { schema: { body } }, async (req, reply) => {
+    const b = req.body;
+    if (b.db !== o.db || b.config_fingerprint !== o.configFingerprint) {
+      return reply.code(409).send({ error: { message: 'this daemon serves another store or config', exit_code: EXIT.USAGE } } satisfies LocalError);
+    }
+    const caller = resolveCaller(o.config, { as: b.as, tenant: b.tenant, profile: b.profile });
+    const lease = await o.pool.acquire(b.index ?? o.index);
+    try {
+      const rerank = resolveRerank(b.rerank, o.config);
+      const r = lease.retriever;
+      const wanted = b.mode ?? r.defaultMode();
+      const res = await r.search(b.query, {
+        mode: b.mode,
+        k: b.k ?? o.config.retrieval.k,
+        caller,
+        filterSql: b.filter ? compileFilter(b.filter) : undefined,
+        rerank,
+        rerankTopN: b.rerank_top_n,
+        rrfK: b.rrf_k,
+      });
+      o.metrics.search(res);
+      const notices = res.mode !== wanted ? [`index "${r.manifest.name}" has no vectors (built without a model): using BM25 only`] : [];
+      const result = queryResultJson(b.query, res, { index: r.manifest.name, model: r.manifest.model?.id ?? null, caller });
+      return { result, rerank, notices } satisfies LocalAnswer;
+    } finally {
+      lease.release();
+    }
+  });
+  await app.listen({ path: socket });
+  chmodSync(socket, 0o600);
+  return { app, socket };
+}
+
+/** Whether a live process accepts connections on `socket`. */
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socket);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * Warm retrievers for a long-lived process (`rag serve`, `rag mcp`): one per index, shared by every
+ * request, replaced when a writer commits.
+ *
+ * A generation is one Store connection with its table handles pinned at the versions probed when it
+ * opened, plus the Retriever over them (models loaded, passages in memory). Every `refreshMs` a
+ * fresh connection reads the index's manifest and the current versions of its table and of the
+ * documents table; when that stamp differs, a new generation is warmed and swapped in. A request
+ * leases the generation current when it starts and keeps it to the end, so it never mixes two
+ * versions; a retired generation is closed when its last lease is returned.
+ */
+import type { RagConfig } from '../engine/config.js';
+import { errorMessage } from '../engine/errors.js';
+import { Retriever } from '../engine/search/retriever.js';
+import { readIndexManifest } from '../engine/store/manifest.js';
+import { DOCUMENTS, Store } from '../engine/store/store.js';
+
+/** What identifies the data a generation serves. */
+export interface Stamp {
+  index: string;
+  table: string;
+  tableVersion: number;
+  documentsVersion: number;
+  manifestUpdatedAt: string;
+}
+
+export const stampLabel = (s: Stamp) => `${s.table}@${s.tableVersion}`;
+const sameStamp = (a: Stamp, b: Stamp) =>
+  a.table === b.table && a.tableVersion === b.tableVersion && a.documentsVersion === b.documentsVersion && a.manifestUpdatedAt === b.manifestUpdatedAt;
+
+class Generation {
+  refs = 0;
+  retired = false;
+  closed = false;
+  constructor(
+    readonly store: Store,
+    readonly retriever: Retriever,
+    readonly stamp: Stamp,
+  ) {}
+
+  closeIfIdle(): void {
+    if (this.retired && this.refs === 0 && !this.closed) {
+      this.closed = true;
+      this.store.close();
+    }
+  }
+}
+
+export interface Lease {
+  readonly retriever: Retriever;
+  readonly store: Store;
+  readonly stamp: Stamp;
+  /** Idempotent. */
+  release(): void;
+}
+
+export interface PoolOptions {
+  db: string;
+  config: RagConfig;
+  /** How often a change is looked for; a new version is served within this plus its warm-up. */
+  refreshMs: number;
+  notice: (msg: string) => void;
+  onSwap?: (from: Stamp, to: Stamp) => void;
+}
+
+export class RetrieverPool {
+  private slots = new Map<string, Promise<Generation>>();
+  private current = new Map<string, Generation>();
+  /** Every generation not yet closed, current or retired. */
+  private live = new Set<Generation>();
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private lastError = new Map<string, string>();
+  private drained: (() => void) | null = null;
+  private closing = false;
+
+  constructor(private readonly opts: PoolOptions) {}
+
+  /** Opens (once) and warms the generation of `index`; errors propagate (unknown index, missing table). */
+  async open(index: string): Promise<Generation> {
+    let slot = this.slots.get(index);
+    if (!slot) {
+      slot = this.build(index).then((g) => {
+        this.current.set(index, g);
+        return g;
+      });
+      this.slots.set(index, slot);
+      slot.catch(() => this.slots.delete(index));
+    }
+    return slot;
+  }
+
+  private async build(index: string): Promise<Generation> {
+    const store = await Store.open(this.opts.db);
+    try {
+      const stamp = await probe(store, index);
+      const retriever = await Retriever.open(store, this.opts.config, index, this.opts.notice);
+      await retriever.warm();
+      return this.track(new Generation(store, retriever, stamp));
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /** The generation current now, held until `release()`. */
+  async acquire(index: string): Promise<Lease> {
+    const g = this.current.get(index) ?? (await this.open(index));
+    g.refs++;
+    let released = false;
+    return {
+      retriever: g.retriever,
+      store: g.store,
+      stamp: g.stamp,
+      release: () => {
+        if (released) return;
+        released = true;
+        g.refs--;
+        this.retire(g, false);
+        if (this.drained && this.idle()) this.drained();
+      },
+    };
+  }
+
+  stamp(index: string): Stamp | null {
+    return this.current.get(index)?.stamp ?? null;
+  }
+
+  indexes(): string[] {
+    return [...this.current.keys()].sort();
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.refresh(), this.opts.refreshMs);
+    this.timer.unref();
+  }
+
+  /** Looks for new versions of every open index and swaps them in; one refresh at a time. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshAll().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async refreshAll(): Promise<void> {
+    for (const [index, g] of [...this.current]) {
+      if (this.closing) return;
+      let fresh: Store | null = null;
+      try {
+        fresh = await Store.open(this.opts.db);
+        const stamp = await probe(fresh, index);
+        if (sameStamp(stamp, g.stamp)) continue;
+        const retriever = await Retriever.open(fresh, this.opts.config, index, this.opts.notice);
+        await retriever.warm();
+        if (this.closing) continue;
+        const next = this.track(new Generation(fresh, retriever, stamp));
+        fresh = null; // owned by the generation now
+        this.current.set(index, next);
+        this.slots.set(index, Promise.resolve(next));
+        this.retire(g, true);
+        this.lastError.delete(index);
+        this.opts.onSwap?.(g.stamp, stamp);
+      } catch (err) {
+        // A writer mid-rebuild can leave the index briefly unreadable: keep serving what we have.
+        const msg = errorMessage(err);
+        if (this.lastError.get(index) !== msg) this.opts.notice(`index "${index}": keeping ${stampLabel(g.stamp)}, the new version is not readable yet (${msg})`);
+        this.lastError.set(index, msg);
+      } finally {
+        fresh?.close();
+      }
+    }
+  }
+
+  private track(g: Generation): Generation {
+    this.live.add(g);
+    return g;
+  }
+
+  private retire(g: Generation, retired: boolean): void {
+    if (retired) g.retired = true;
+    g.closeIfIdle();
+    if (g.closed) this.live.delete(g);
+  }
+
+  private idle(): boolean {
+    return [...this.live].every((g) => g.refs === 0);
+  }
+
+  /** Stops refreshing, waits (at most `waitMs`) for outstanding leases, then closes every store. */
+  async close(waitMs = 10_000): Promise<void> {
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.refreshing;
+    if (!this.idle()) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        setTimeout(resolve, waitMs).unref();
+      });
+    }
+    for (const g of this.live) {
+      g.refs = 0;
+      this.retire(g, true);
+    }
+    this.current.clear();
+    this.slots.clear();
+  }
+}
+
+/** The versions a store connection sees for an index: read through that connection's pinned handles. */
+async function probe(store: Store, index: string): Promise<Stamp> {
+  const m = await readIndexManifest(store, index);
+  return {
+    index,
+    table: m.table,
+    tableVersion: (await store.version(m.table)) ?? -1,
+    documentsVersion: (await store.version(DOCUMENTS)) ?? -1,
+    manifestUpdatedAt: m.updatedAt,
+  };
+}

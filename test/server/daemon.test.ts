@@ -1,0 +1,161 @@
+/**
+ * `rag query` answered by a warm `rag serve` of the same store over its owner-only Unix socket,
+ * with the same output as the in-process search, and the fallback when no daemon answers.
+ */
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseQueryArgs } from '../../src/server/daemon-client.js';
+import { FIXTURE_CONFIG, rag, tempDir } from '../helpers/cli.js';
+import { fixtureStore, startServe, waitFor, type Served } from './serve-process.js';
+
+let dir: string;
+let db: string;
+let runtime: string;
+let served: Served;
+const env = () => ({ RAG_RUNTIME_DIR: runtime });
+
+beforeAll(async () => {
+  ({ dir, db } = fixtureStore());
+  runtime = path.join(tempDir('rag-run-'), 'rt');
+  served = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: env() });
+}, 300_000);
+
+afterAll(async () => {
+  await served?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const query = (args: string[], extra: Record<string, string> = {}) =>
+  rag(['--db', db, '--config', FIXTURE_CONFIG, 'query', ...args], { cwd: dir, env: { ...env(), ...extra } });
+/** Queries the daemon answered (a 409 is a refusal: the client then searches in-process). */
+const localAnswers = () => served.log().filter((l) => l.route === 'local' && l.path === '/local/query' && l.status !== 409).length;
+/**
+ * The daemon's access log shows how many queries it answered. Its lines arrive a moment after the
+ * client exits, so one more query known to go through the daemon marks the end of what to count.
+ */
+async function daemonAnswered(run: () => void): Promise<number> {
+  const before = localAnswers();
+  run();
+  expect(query(['--json', 'marker', '--mode', 'bm25']).code).toBe(0);
+  await waitFor(() => served.log().some((l, i, all) => i === all.length - 1 && l.route === 'local') && localAnswers() > before, 10_000, 'the marker query');
+  await new Promise((r) => setTimeout(r, 200));
+  return localAnswers() - before - 1;
+}
+const withoutMs = (s: string) => s.replace(/ · \d+ ms · /, ' · N ms · ');
+
+describe('rag query through a running rag serve', () => {
+  it('listens on a socket only its owner can reach', () => {
+    expect(served.url).toBe('');
+    expect(path.dirname(served.socket!)).toBe(runtime);
+    expect(statSync(runtime).mode & 0o777).toBe(0o700);
+    expect(statSync(served.socket!).mode & 0o777).toBe(0o600);
+  });
+
+  it('answers --json with exactly the in-process JSON, and the table with the same text', async () => {
+    for (const args of [
+      ['--json', 'rotate a leaked API key', '-k', '4', '--as', 'group:hr'],
+      ['--json', 'salary', 'bands', '--mode', 'bm25', '--profile', 'hr'],
+      ['--json', 'service credits', '--filter', 'connector=pdf', '--mode=vector', '--rrf-k', '20'],
+      ['restore a deleted project', '-k', '3'],
+    ]) {
+      let viaDaemon!: ReturnType<typeof query>;
+      let inProcess!: ReturnType<typeof query>;
+      expect(await daemonAnswered(() => (viaDaemon = query(args))), `${args.join(' ')} goes through the daemon`).toBe(1);
+      expect(viaDaemon.code, viaDaemon.stderr).toBe(0);
+      expect(await daemonAnswered(() => (inProcess = query([...args, '--no-daemon'])))).toBe(0);
+      expect(inProcess.code, inProcess.stderr).toBe(0);
+      if (args[0] === '--json') {
+        const strip = ({ timings: _t, ...rest }: Record<string, unknown>) => rest;
+        expect(strip(viaDaemon.json())).toEqual(strip(inProcess.json()));
+      } else {
+        expect(withoutMs(viaDaemon.stdout)).toBe(withoutMs(inProcess.stdout));
+        expect(viaDaemon.stdout).toMatch(/3 results · hybrid · index "default"/);
+      }
+    }
+  });
+
+  it('reports errors like the CLI does, with the same exit code', async () => {
+    for (const args of [['x', '--filter', 'page>>2'], ['x', '--profile', 'nobody'], ['x', '--index', 'nope']]) {
+      let d!: ReturnType<typeof query>;
+      expect(await daemonAnswered(() => (d = query(args)))).toBe(1);
+      const p = query([...args, '--no-daemon']);
+      expect({ code: d.code, stderr: d.stderr }).toEqual({ code: p.code, stderr: p.stderr });
+      expect(d.code).toBeGreaterThan(1);
+    }
+  });
+
+  it('leaves anything unusual to the CLI: help, bad flags, RAG_NO_DAEMON', async () => {
+    const answered = await daemonAnswered(() => {
+      expect(query(['--help']).stdout).toMatch(/--no-daemon/);
+      const bad = query(['x', '-k', '0']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/-k must be an integer between 1 and 10000/);
+      expect(query(['x', '--json'], { RAG_NO_DAEMON: '1' }).code).toBe(0);
+    });
+    expect(answered).toBe(0);
+  });
+
+  it('is not used by a client with another config', async () => {
+    const other = path.join(dir, 'other.config.json');
+    writeFileSync(other, JSON.stringify({ tenant: { default: 'acme' } }));
+    const answered = await daemonAnswered(() => {
+      const r = rag(['--db', db, '--config', other, '--json', 'query', 'api key', '--mode', 'bm25'], { cwd: dir, env: env() });
+      expect(r.code, r.stderr).toBe(0);
+    });
+    expect(answered).toBe(0);
+  });
+});
+
+describe('parseQueryArgs (what the client hands to the daemon)', () => {
+  it('reads the query command line as commander does', () => {
+    expect(parseQueryArgs(['--db', 'x', 'query', 'a', 'b', '-k', '3', '--as', 'group:a,user:b', '--as=role:c', '--rerank', 'm/id', 'c', '--json'])).toEqual({
+      db: 'x',
+      json: true,
+      quiet: false,
+      query: { k: 3, as: ['group:a', 'user:b', 'role:c'], rerank: 'm/id' },
+      words: ['a', 'b', 'c'],
+    });
+    expect(parseQueryArgs(['query', 'a', '--rerank', '--mode', 'bm25'])?.query).toEqual({ as: [], rerank: true, mode: 'bm25' });
+    expect(parseQueryArgs(['query', 'a', '--no-rerank', '-q'])).toMatchObject({ quiet: true, query: { rerank: false } });
+  });
+
+  it('declines anything else', () => {
+    for (const args of [
+      ['query'],
+      ['query', 'a', '--help'],
+      ['query', 'a', '--no-daemon'],
+      ['query', 'a', '-k', 'x'],
+      ['query', 'a', '-k'],
+      ['query', 'a', '--mode', 'fuzzy'],
+      ['query', 'a', '--unknown'],
+      ['--mode', 'bm25', 'query', 'a'],
+      ['eval', 'query'],
+      ['query', 'a', '--db='],
+    ]) {
+      expect(parseQueryArgs(args), args.join(' ')).toBeNull();
+    }
+  });
+});
+
+describe('without a daemon', () => {
+  it('searches in-process when the socket is stale, and when the directory is not private', async () => {
+    const rt = path.join(tempDir('rag-run-'), 'rt');
+    mkdirSync(rt, { mode: 0o700 });
+    const s = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+    s.proc.kill('SIGKILL'); // leaves its socket file behind
+    await s.exited;
+    const r = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--mode', 'bm25'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().results.length).toBeGreaterThan(0);
+    // A daemon started now replaces the stale socket.
+    const again = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+    expect(again.socket).toBe(s.socket);
+    await again.stop();
+
+    const open = path.join(tempDir('rag-run-'), 'open');
+    mkdirSync(open, { mode: 0o755 });
+    const refused = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: { RAG_RUNTIME_DIR: open } }).catch((e: Error) => e);
+    expect(String(refused)).toMatch(/no local socket: .* is not a directory only you can enter/);
+  });
+});
