@@ -198,8 +198,10 @@ function list(node: List, width: number, ctx: Ctx): Out[] {
     const bullet = node.ordered ? `${start + i}.` : '•';
     return item.checked === true ? `${bullet} [x]` : item.checked === false ? `${bullet} [ ]` : bullet;
   });
-  const indent = Math.max(...markers.map((m) => textWidth(m))) + 1;
+  // Ordered lists align their numbers (9. and 10.); each item hangs under its own text.
+  const numberWidth = node.ordered ? Math.max(...markers.map((m) => textWidth(m.split(' ')[0]!))) : 1;
   node.children.forEach((item, i) => {
+    const indent = Math.max(numberWidth, textWidth(markers[i]!)) + 1;
     if (i > 0 && node.spread) out.push({ runs: [] });
     const body = mdBlocks(item.children, Math.max(4, width - indent), ctx, Boolean(item.spread));
     const span = spanOf(item, ctx);

@@ -80,7 +80,7 @@ function sgr(style: number): string {
   if (style & S.strike) codes.push('9');
   if (style & S.mark) codes.push('1', '33');
   else if (style & (S.code | S.cyan)) codes.push('36');
-  return codes.join(';');
+  return [...new Set(codes)].join(';');
 }
 
 /** A line as terminal text: ANSI styles with colour, the bare text without. */

@@ -184,20 +184,21 @@ export function documentWidth(size: Size): number {
   return Math.min(size.columns, 162) - 2;
 }
 
-/** Help: keys, the grade scale with its definitions, then the guidelines (scrollable together). */
-export function helpBody(width: number, guidelines: readonly RenderedLine[] | undefined, guidelinesFile: string | undefined, color: boolean): string[] {
-  const out: Line[] = [[t('Keys', S.bold)]];
+/**
+ * Help: keys, the grade scale with its definitions and the guidelines, scrollable together. At the
+ * start of a session the guidelines come first (that is what the labeler should read then).
+ */
+export function helpBody(width: number, guidelines: readonly RenderedLine[] | undefined, guidelinesFile: string | undefined, color: boolean, guidelinesFirst = false): string[] {
+  const keys: Line[] = [[t('Keys', S.bold)]];
   const keyWidth = Math.max(...KEY_HELP.map(([k]) => k.length)) + 2;
-  for (const [k, what] of KEY_HELP) out.push(...wrapRuns([t(what)], width, [t(k.padEnd(keyWidth), S.bold)], [t(' '.repeat(keyWidth))]));
-  out.push([], [t('Grade scale', S.bold)]);
-  for (const g of GRADES) out.push(...wrapRuns([t(`${g.grade} ${g.label}`, S.bold), t(` — ${g.definition}`)], width, [], [t('    ')]));
-  out.push([]);
-  if (!guidelines) {
-    out.push(...wrapRuns([t('No project guidelines: write them in Markdown and pass --guidelines FILE, set label.guidelines in rag.config.json, or save them beside the golden file as <golden>.guidelines.md.', S.dim)], width));
-    return out.map((l) => paint(l, color));
-  }
-  out.push([t(`Guidelines (${guidelinesFile})`, S.bold)], []);
-  return [...out.map((l) => paint(l, color)), ...guidelines.map((l) => l.text)];
+  for (const [k, what] of KEY_HELP) keys.push(...wrapRuns([t(what)], width, [t(k.padEnd(keyWidth), S.bold)], [t(' '.repeat(keyWidth))]));
+  const scale: Line[] = [[t('Grade scale', S.bold)]];
+  for (const g of GRADES) scale.push(...wrapRuns([t(`${g.grade} ${g.label}`, S.bold), t(` — ${g.definition}`)], width, [], [t('    ')]));
+  const own = (lines: Line[]) => lines.map((l) => paint(l, color));
+  const guide = guidelines
+    ? [...own([[t(`Guidelines (${guidelinesFile})`, S.bold)], []]), ...guidelines.map((l) => l.text)]
+    : own(wrapRuns([t('No project guidelines: write them in Markdown and pass --guidelines FILE, set label.guidelines in rag.config.json, or save them beside the golden file as <golden>.guidelines.md.', S.dim)], width));
+  return guidelinesFirst ? [...guide, '', ...own(scale), '', ...own(keys)] : [...own(keys), '', ...own(scale), '', ...guide];
 }
 
 /** A titled, scrollable text screen (help, guidelines at start). */

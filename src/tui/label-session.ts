@@ -311,8 +311,8 @@ export async function runSession(session: LabelSession): Promise<void> {
       text: doc.text, connector: doc.connector, charStart: 0, charEnd: doc.text.length, foundBy: [],
     };
   };
-  const helpScreen = (title: string, keys: string[], backKeys: string[]) =>
-    new TextScreen(title, (w) => helpBody(w, guidelineLines?.at(w), guidelines?.file, color), keys, color, backKeys);
+  const helpScreen = (title: string, keys: string[], backKeys: string[], guidelinesFirst = false) =>
+    new TextScreen(title, (w) => helpBody(w, guidelineLines?.at(w), guidelines?.file, color, guidelinesFirst), keys, color, backKeys);
 
   const onSignal = () => term.hangUp();
   const ignoreWriteErrors = () => {};
@@ -322,7 +322,7 @@ export async function runSession(session: LabelSession): Promise<void> {
   term.start();
   try {
     if (guidelines) {
-      const start = await term.next(helpScreen(`Before you start: keys, grade scale and guidelines (${guidelines.file})`, ['Enter start labeling', '↑↓ PgUp PgDn scroll', 'q quit'], ['return', 'escape']));
+      const start = await term.next(helpScreen('Before you start: the guidelines, the grade scale and the keys', ['Enter start labeling', '↑↓ PgUp PgDn scroll', 'q quit'], ['return', 'escape'], true));
       if (start === 'quit') quit = true;
     }
     while (!quit) {
