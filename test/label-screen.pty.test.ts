@@ -236,8 +236,29 @@ describe.skipIf(!hasTmux)('the label screen in real terminals', () => {
     expect(s).toContain('You gave: grade 1 — a new grade replaces it');
     await grade('b', x, 3);
     expect(goldenOf('b.jsonl').q1).toEqual({ [docOf(t1)!]: 3, [docOf(t2)!]: 0 });
+
+    // A grade imported while the session is open, for a document outside this pool: the review list
+    // has it, and it opens (read through the permission check) to be graded again.
+    await candidate('b', 'the candidate after the review');
+    writeFileSync(path.join(dir, 'b.csv'), 'qid,doc_id,grade,labeler\nq1,docs/webhooks.md,1,bob\n');
+    const imp = rag(['--db', 'db', 'label', '--golden', 'b.jsonl', '--import', 'b.csv'], { cwd: dir });
+    expect(imp.code, imp.stderr).toBe(0);
+    term.press('b', 'r');
+    await term.waitFor('b', (t) => t.includes('Review: choose a query'), 'the review list again');
+    term.press('b', 'Enter');
+    s = await term.waitFor('b', (t) => t.includes('docs/webhooks.md'), 'the imported grade in the list');
+    const rows2 = s.split('\n').filter((l) => /^[› ] [0-3·s]/.test(l));
+    const at2 = rows2.findIndex((l) => l.includes('docs/webhooks.md'));
+    expect(rows2[at2]).toMatch(/^[› ] 1  docs\/webhooks\.md$/);
+    for (let i = 0; i < at2; i++) term.press('b', 'Down');
+    term.press('b', 'Enter');
+    ({ s, x } = await candidate('b', 'the imported item', (y) => y.title === 'Webhooks'));
+    expect(s).toMatch(/Revisiting \(not in this pool of 3\)/);
+    expect(s).toContain('You gave: grade 1');
+    await grade('b', x, 2);
+    expect(goldenOf('b.jsonl').q1).toEqual({ [docOf(t1)!]: 3, [docOf(t2)!]: 0, 'docs/webhooks.md': 2 });
     await quit('b');
-    expect(journalOf('b.jsonl').map((e) => e.type)).toEqual(['base', 'grade', 'grade', 'undo', 'grade', 'grade']);
+    expect(journalOf('b.jsonl').map((e) => e.type)).toEqual(['base', 'grade', 'grade', 'undo', 'grade', 'grade', 'grade', 'grade']);
   });
 
   it('two labelers at once on one golden file (80×24 and 160×45): both sessions run, no grade is lost', async () => {

@@ -6,6 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveCaller } from '../src/engine/acl.js';
+import { loadConfig } from '../src/engine/config.js';
+import { getChunk } from '../src/engine/search/documents.js';
+import { Store } from '../src/engine/store/store.js';
 import { FIXTURE_CONFIG, FIXTURES, rag, tempDir } from './helpers/cli.js';
 
 let dir: string;
@@ -60,6 +64,21 @@ describe('rag label export and import', () => {
     const ok = rag(['label', '--golden', 'n.jsonl', '--import', 'withlabeler.csv'], { cwd: dir, env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/imported 1 grade\(s\)/);
+  });
+
+  it('reads a single chunk (a grade revisited from the journal) through the same permission clause as search', async () => {
+    const { config } = loadConfig(FIXTURE_CONFIG);
+    const store = await Store.open(path.join(dir, 'db'));
+    try {
+      const [row] = await store.readAll<{ chunk_id: string }>('chunks', ['chunk_id'], "doc_id = 'docs/internal/salary-bands.md'");
+      const insider = await getChunk(store, row!.chunk_id, resolveCaller(config, { as: ['group:hr'] }));
+      expect(insider?.doc_id).toBe('docs/internal/salary-bands.md');
+      expect(insider!.char_end).toBeGreaterThan(insider!.char_start);
+      expect(await getChunk(store, row!.chunk_id, resolveCaller(config, {}))).toBeNull();
+      expect(await getChunk(store, 'docs/none.md#0:00', resolveCaller(config, { as: ['group:hr'] }))).toBeNull();
+    } finally {
+      store.close();
+    }
   });
 
   it('export refuses a bad format and a missing golden set with exit 2', () => {

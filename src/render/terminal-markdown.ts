@@ -237,7 +237,7 @@ function codeBox(node: Code, width: number, ctx: Ctx, span: [number, number] | u
 function mdTable(node: Table, width: number, ctx: Ctx, span: [number, number] | undefined): Out[] {
   const rows = node.children.map((row) => row.children.map((cell) => finish(inline(cell.children, 0, ctx), ctx)));
   const align = (node.align ?? []).map((a: AlignType) => a ?? 'left');
-  return table(rows, align, true, width, ctx, span);
+  return table(rows, align, true, width, span);
 }
 
 // ─── tables (Markdown and the " | " rows extracted from HTML) ────────────────────────────────
@@ -247,7 +247,7 @@ function mdTable(node: Table, width: number, ctx: Ctx, span: [number, number] | 
  * widest column gives up a column at a time and cells wrap at words. When even that cannot fit
  * (many columns on a narrow screen), each row is shown as "header: value" lines instead.
  */
-function table(rows: Run[][][], align: readonly string[], header: boolean, width: number, ctx: Ctx, span: [number, number] | undefined): Out[] {
+function table(rows: Run[][][], align: readonly string[], header: boolean, width: number, span: [number, number] | undefined): Out[] {
   const cols = Math.max(...rows.map((r) => r.length));
   const cell = (r: number, c: number): Run[] => rows[r]![c] ?? [];
   const natural = Array.from({ length: cols }, (_, c) => Math.max(1, ...rows.map((_, r) => runsWidth(cell(r, c)))));
@@ -267,7 +267,7 @@ function table(rows: Run[][][], align: readonly string[], header: boolean, width
 
   const line = (l: string, m: string, r: string) => ({ runs: [{ text: l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r, style: S.dim }], span });
   const out: Out[] = [line('┌', '┬', '┐')];
-  rows.forEach((row, r) => {
+  rows.forEach((_, r) => {
     const wrapped = widths.map((w, c) => wrapRuns(cell(r, c), w));
     const height = Math.max(...wrapped.map((x) => x.length));
     for (let i = 0; i < height; i++) {
@@ -335,7 +335,7 @@ function plainBlocks(text: string, width: number, ctx: Ctx, headings: ReadonlySe
         off -= 2; // no " | " after the last cell, a "\n" instead
         return runs;
       });
-      out.push(...table(rows, [], false, width, ctx, span));
+      out.push(...table(rows, [], false, width, span));
       continue;
     }
     // Lines that start like list items keep their own line with a hanging indent; others reflow.

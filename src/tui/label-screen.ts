@@ -14,7 +14,7 @@ import type { Size } from './terminal.js';
 
 /** Every key of the candidate screen, with what it does: the `?` screen and `rag label --help` print this. */
 export const KEY_HELP: readonly (readonly [string, string])[] = [
-  ['0 1 2 3', 'grade the passage (the scale below)'],
+  ['0 1 2 3', 'grade the passage (see the grade scale)'],
   ['s', 'skip: seen, not graded (not shown again)'],
   ['u or b', 'undo your latest grade or skip, also one from an earlier session, and grade it again'],
   ['n', 'add a note to this candidate (kept in the golden file\'s notes)'],
@@ -234,13 +234,13 @@ export function listFrame(title: string, hint: string, rows: readonly ListRow[],
 }
 
 /** Replaces the bottom of a frame with a one-line prompt and the text typed so far. */
-export function promptFrame(under: readonly string[], label: string, buffer: string, size: Size, color: boolean): string[] {
+export function promptFrame(under: readonly string[], label: string, buffer: string, size: Size, color: boolean, hint = 'Enter save · Esc cancel'): string[] {
   const width = size.columns;
   const labelRuns = truncateRuns([t(label, S.bold)], Math.floor(width / 2));
   const room = Math.max(2, width - runsWidth(labelRuns) - 2);
   const shown = textWidth(buffer) >= room ? `…${[...buffer].slice(-(room - 2)).join('')}` : buffer;
   const prompt = paint([...labelRuns, t(' '), t(shown), t('█')], color);
-  const help = paint([t('Enter save · Esc cancel', S.dim)], color);
+  const help = paint(truncateRuns([t(hint, S.dim)], width), color);
   const lines = under.slice(0, Math.max(0, size.rows - 3));
   while (lines.length < size.rows - 3) lines.push('');
   return [...lines, paint(rule(width), color), prompt, help];
