@@ -387,6 +387,12 @@ describe('hand edits of the golden file', () => {
     rmSync(golden);
     expect(j.materialize().blocked).toBeUndefined();
     expect(Object.fromEntries(parseGoldenJsonl(readFileSync(golden, 'utf8')).qrels.get('q1')!)).toEqual({ d1: 2, d2: 1 });
+    // Every grade undone: the file is emptied, not left holding grades nobody gives any more.
+    j.append(ev('undo', 'al', 'q1', 'd1'));
+    j.append(ev('undo', 'al', 'q1', 'd2'));
+    expect(j.materialize()).toEqual({ queries: 0, judgments: 0 });
+    expect(readFileSync(golden, 'utf8')).toBe('');
+    expect(Journal.open(golden).notices).toEqual([]); // and that empty file is rag's, not an edit
   });
 });
 

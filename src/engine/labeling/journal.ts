@@ -529,10 +529,12 @@ export class Journal {
         return { ...this.counts(), blocked: `${this.goldenPath} was edited and no longer parses (${err.message}): it was not overwritten; your grades are safe in ${this.path} — fix the file and the next grade updates it` };
       }
       const text = materializedText(this.state());
-      if (text && text !== golden) {
+      // No file is created for nothing, but one whose last judgment was undone is emptied, not left stale.
+      if (golden !== undefined ? text !== golden : text !== '') {
         // Both hashes stay valid until the rename is done, so a crash in between is no "hand edit".
         const now = { hash: sha256(text), events: this.events.length };
-        this.recordWritten(golden !== undefined ? [{ hash: sha256(golden), events: this.lastWritten()?.events }, now] : [now]);
+        const was = golden !== undefined ? this.writtenEntries()?.find((w) => w.hash === sha256(golden)) : undefined;
+        this.recordWritten(was ? [was, now] : [now]);
         writeFileAtomic(this.goldenPath, text);
       }
       return { ...this.counts(), ...(merged ? { merged } : {}) };
@@ -562,10 +564,6 @@ export class Journal {
       const [hash, events] = line.split(' ');
       return { hash: hash!, events: events !== undefined && /^\d+$/.test(events) ? Number(events) : undefined };
     });
-  }
-
-  private lastWritten(): Written | undefined {
-    return this.writtenEntries()?.at(-1);
   }
 
   /** "<sha256> <events>" per line: texts rag wrote, and from how many journal events. */
