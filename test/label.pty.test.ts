@@ -3,16 +3,13 @@
  * note, a quit mid-way, a terminal closed under a waiting prompt, two resumes; then `rag eval`
  * reads the golden file and its metrics match what we compute by hand from the grades we gave.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, rag, tempDir } from './helpers/cli.js';
+import { rag, tempDir } from './helpers/cli.js';
+import { hasTmux, requireTmux, Tmux } from './helpers/tmux.js';
 
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
-if (!hasTmux && process.env.CI) {
-  throw new Error('tmux is required for test/label.pty.test.ts (apt-get install -y tmux); it must not be skipped in CI');
-}
+requireTmux('test/label.pty.test.ts');
 
 // Our own tiny corpus: four public bakery notes and one for bakers only.
 const DOCS: Record<string, string> = {
@@ -35,35 +32,16 @@ const DOC_OF_TITLE: Record<string, string> = {
   'Cleaning the mixer': 'docs/mixer.md',
 };
 
-const SOCKET = `rag-label-test-${process.pid}`;
 const SESSION = 'label';
+const term = new Tmux();
 let dir: string;
 let golden: string;
 let journal: string;
 
-function tmux(...args: string[]): string {
-  const r = spawnSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
-const press = (key: string) => tmux('send-keys', '-t', SESSION, key);
-const type = (text: string) => tmux('send-keys', '-t', SESSION, '-l', text);
-
-async function waitFor(pred: (s: string) => boolean, what: string, ms = 20_000): Promise<string> {
-  const end = Date.now() + ms;
-  let s = '';
-  while (Date.now() < end) {
-    try {
-      s = screen();
-    } catch {
-      s = '';
-    }
-    if (pred(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
-}
+const screen = () => term.screen(SESSION);
+const press = (key: string) => term.press(SESSION, key);
+const type = (text: string) => term.type(SESSION, text);
+const waitFor = (pred: (s: string) => boolean, what: string) => term.waitFor(SESSION, pred, what);
 
 interface Shown {
   qid: string;
@@ -88,16 +66,10 @@ const waitCandidate = (what: string, pred: (x: Shown) => boolean = () => true) =
   }, what).then((s) => ({ s, x: parse(s)! }));
 
 function startLabel(): void {
-  const cmd = [
-    `cd ${JSON.stringify(dir)} &&`,
-    `env NO_COLOR=1 LANCEDB_LOG=error ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --db db label`,
-    '--golden golden.jsonl --queries queries.tsv --labeler alice --pool-depth 3;',
-    'echo "EXIT=$?"; sleep 600',
-  ].join(' ');
-  tmux('new-session', '-d', '-s', SESSION, '-x', '200', '-y', '50', cmd);
+  term.start(SESSION, dir, ['--db', 'db', 'label', '--golden', 'golden.jsonl', '--queries', 'queries.tsv', '--labeler', 'alice', '--pool-depth', '3'], { columns: 200, rows: 50 }, { NO_COLOR: '1' });
 }
 function stopSession(): void {
-  spawnSync('tmux', ['-L', SOCKET, 'kill-session', '-t', SESSION]);
+  term.stop(SESSION);
 }
 const journalEvents = () =>
   readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -129,7 +101,7 @@ describe.skipIf(!hasTmux)('rag label in a real terminal', () => {
   });
 
   afterAll(() => {
-    spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+    term.killServer();
   });
 
   it('refuses to run without a terminal (exit 2) unless importing', () => {
@@ -145,9 +117,10 @@ describe.skipIf(!hasTmux)('rag label in a real terminal', () => {
     let { s, x } = await waitCandidate('first candidate');
     seenTitles.push(x.title);
     expect(x).toMatchObject({ qid: 'q1', queryNo: 1, cand: 1, graded: 0 });
-    expect(s).toMatch(/0 not relevant · 1 related \/ marginal · 2 relevant · 3 highly relevant/);
-    expect(s).toMatch(/Source:\s+docs\//);
-    expect(s).toMatch(/Section:\s+\S/);
+    // 50 rows: the scale with its definitions, one line per grade.
+    expect(s).toMatch(/^0 not relevant — off topic/m);
+    expect(s).toMatch(/^3 highly relevant — answers the whole query on its own/m);
+    expect(s).toMatch(/^Source:\s+docs\/\S+\.md · \S/m); // the path, then the heading path
     expect(s).toMatch(/\*(sourdough|starter)\*/); // query terms highlighted
     const first = x;
     const wrong = (GRADES.q1![first.title]! + 1) % 4;
@@ -157,6 +130,7 @@ describe.skipIf(!hasTmux)('rag label in a real terminal', () => {
     ({ s, x } = await waitCandidate('the undone candidate again', (y) => y.cand === 1));
     expect(x.title).toBe(first.title);
     expect(s).toContain(`You had: grade ${wrong} (undone)`);
+    expect(s).toContain('this query: 0 graded · 0 skipped');
     await gradeShown(x);
     ({ x } = await waitCandidate('candidate 2', (y) => y.cand === 2));
     seenTitles.push(x.title);
@@ -187,7 +161,8 @@ describe.skipIf(!hasTmux)('rag label in a real terminal', () => {
     startLabel();
     ({ s, x } = await waitCandidate('resumed candidate'));
     expect(x).toMatchObject({ qid: 'q1', cand: 3, title: seenTitles[2] });
-    expect(s).toContain('(2 already judged for this query)');
+    expect(s).toContain('this query: 2 graded · 0 skipped');
+    expect(s).toContain('2 graded · 0 skipped in all');
     await gradeShown(x);
     ({ x } = await waitCandidate('q2 first candidate', (y) => y.qid === 'q2'));
     expect(x.cand).toBe(1);

@@ -1,12 +1,16 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/engine/errors.js';
 import { parseGoldenJsonl } from '../src/engine/evaluation/goldens.js';
 import { importInto, parseCsv, parseImport } from '../src/engine/labeling/import.js';
 import {
-  decideGolden, Journal, journalPathFor, lowerMedian, readJournal, replay, verdictOf, type JournalEvent, type LabelEvent,
+  actionsOf, decideGolden, Journal, journalPathFor, judgmentKey, lowerMedian, readJournal, replay, tally, verdictOf, type JournalEvent, type LabelEvent,
 } from '../src/engine/labeling/journal.js';
+import { readHolder, withFileLock } from '../src/engine/labeling/lock.js';
+import { exportGolden } from '../src/render/golden-export.js';
 import { availableSystems, poolCandidates, seededShuffle, type PoolSearcher } from '../src/engine/labeling/pool.js';
 import { computeStats, labelStats } from '../src/engine/labeling/stats.js';
 import type { SearchOptions, SearchResult } from '../src/engine/search/retriever.js';
@@ -314,5 +318,173 @@ describe('label stats', () => {
     j.append(grade('a', 'q', 'd', 1));
     const s = labelStats(j.path);
     expect(s).toMatchObject({ items: 1, queries: 1, agreement: null });
+  });
+});
+
+// ─── hand edits, undo history, the lock ──────────────────────────────────────────────────────
+
+describe('hand edits of the golden file', () => {
+  const line = (id: string, judgments: Record<string, number>) => `${JSON.stringify({ id, query: `text of ${id}`, judgments })}\n`;
+
+  it('keeps what a hand edit changed or deleted until someone grades it again', () => {
+    const dir = tempDir('rag-hand-');
+    const golden = path.join(dir, 'g.jsonl');
+    const j = Journal.open(golden);
+    j.append(grade('al', 'q1', 'd1', 2));
+    j.append(grade('al', 'q1', 'd2', 1));
+    j.append(grade('al', 'q1', 'd3', 3));
+    expect(j.materialize()).toEqual({ queries: 1, judgments: 3 });
+    // By hand: d1 lowered, d2 deleted, d3 untouched, a new query.
+    writeFileSync(golden, line('q1', { d1: 0, d3: 3 }) + line('q9', { x: 3 }));
+    const m = j.materialize();
+    expect(m.merged).toMatch(/edited while labeling: the edit is kept/);
+    const g = () => parseGoldenJsonl(readFileSync(golden, 'utf8'));
+    expect(Object.fromEntries(g().qrels.get('q1')!)).toEqual({ d1: 0, d3: 3 });
+    expect(g().queries.map((q) => q.id)).toEqual(['q1', 'q9']);
+    // A new grade on an edited judgment wins again; its undo brings the edit back, not the old grade.
+    j.append(grade('al', 'q1', 'd2', 2));
+    j.materialize();
+    expect(Object.fromEntries(g().qrels.get('q1')!)).toEqual({ d1: 0, d2: 2, d3: 3 });
+    j.append(ev('undo', 'al', 'q1', 'd2'));
+    j.materialize();
+    expect(g().qrels.get('q1')!.has('d2')).toBe(false);
+    // Reopening with an unchanged file takes no new snapshot; the file is not an edit of itself.
+    const again = Journal.open(golden);
+    expect(again.notices).toEqual([]);
+    expect(readJournal(journalPathFor(golden)).events.filter((e) => e.type === 'base')).toHaveLength(2);
+  });
+
+  it('counts grades given after the edited file was written as newer than the edit', () => {
+    const dir = tempDir('rag-hand-');
+    const golden = path.join(dir, 'g.jsonl');
+    const j = Journal.open(golden);
+    j.append(grade('al', 'q1', 'd1', 2));
+    j.materialize();
+    const written = readFileSync(golden, 'utf8');
+    // Someone edits the file; meanwhile (before any rewrite) a grade on the same and another item lands.
+    writeFileSync(golden, written.replace('"d1":2', '"d1":1'));
+    j.append(grade('al', 'q1', 'd2', 3));
+    j.append(grade('bo', 'q1', 'd1', 3));
+    j.materialize();
+    // d1: the edit is older than bo's grade → lower median of the grades after it (bo 3 alone) = 3.
+    expect(Object.fromEntries(parseGoldenJsonl(readFileSync(golden, 'utf8')).qrels.get('q1')!)).toEqual({ d1: 3, d2: 3 });
+  });
+
+  it('never overwrites an edit that does not parse, and names the line', () => {
+    const dir = tempDir('rag-hand-');
+    const golden = path.join(dir, 'g.jsonl');
+    const j = Journal.open(golden);
+    j.append(grade('al', 'q1', 'd1', 2));
+    j.materialize();
+    const broken = `${readFileSync(golden, 'utf8')}{"id": "q2"\n`;
+    writeFileSync(golden, broken);
+    j.append(grade('al', 'q1', 'd2', 1));
+    const m = j.materialize();
+    expect(m.blocked).toMatch(/g\.jsonl:2: .*not overwritten/);
+    expect(readFileSync(golden, 'utf8')).toBe(broken);
+    expect(() => Journal.open(golden)).toThrowError(expect.objectContaining({ file: golden, line: 2 }) as Error);
+    // A deleted golden file is simply written again.
+    rmSync(golden);
+    expect(j.materialize().blocked).toBeUndefined();
+    expect(Object.fromEntries(parseGoldenJsonl(readFileSync(golden, 'utf8')).qrels.get('q1')!)).toEqual({ d1: 2, d2: 1 });
+    // Every grade undone: the file is emptied, not left holding grades nobody gives any more.
+    j.append(ev('undo', 'al', 'q1', 'd1'));
+    j.append(ev('undo', 'al', 'q1', 'd2'));
+    expect(j.materialize()).toEqual({ queries: 0, judgments: 0 });
+    expect(readFileSync(golden, 'utf8')).toBe('');
+    expect(Journal.open(golden).notices).toEqual([]); // and that empty file is rag's, not an edit
+  });
+});
+
+describe('undo across sessions and the status counts', () => {
+  it('lists a labeler\'s grades and skips still in effect, oldest first, as undo walks them back', () => {
+    const events: JournalEvent[] = [
+      grade('al', 'q1', 'd1', 1), grade('bo', 'q1', 'd1', 3), ev('skip', 'al', 'q1', 'd2'), grade('al', 'q2', 'd3', 2),
+      ev('undo', 'al', 'q2', 'd3'), grade('al', 'q1', 'd1', 2), ev('note', 'al', 'q1', 'd1', { note: 'n' }),
+    ];
+    expect(actionsOf(events, 'al').map((a) => [a.qid, a.key, a.grade])).toEqual([['q1', 'd1', 1], ['q1', 'd2', null], ['q1', 'd1', 2]]);
+    expect(actionsOf(events, 'bo').map((a) => a.grade)).toEqual([3]);
+    // An undo of q1/d1 withdraws the latest of the two (2), leaving the first (1) in effect.
+    const after = actionsOf([...events, ev('undo', 'al', 'q1', 'd1')], 'al');
+    expect(after.map((a) => [a.key, a.grade])).toEqual([['d1', 1], ['d2', null]]);
+    const state = replay(events);
+    expect(tally(state, 'al')).toEqual({ graded: 1, skipped: 1 });
+    expect(tally(state, 'al', 'q2')).toEqual({ graded: 0, skipped: 0 });
+  });
+});
+
+describe('the golden file lock', () => {
+  it('waits for a live holder and then names it; takes over a lock whose process is gone', () => {
+    const dir = tempDir('rag-lock-');
+    const lock = path.join(dir, 'g.jsonl.lock');
+    // A live holder: another process that owns the lock file.
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lock, JSON.stringify({ pid: holder.pid, host: os.hostname(), owner: 'bob', since: new Date().toISOString() }));
+      const t0 = Date.now();
+      expect(() => withFileLock(lock, 'alice', () => 1, { waitMs: 300 })).toThrow(new RegExp(`held by bob \\(pid ${holder.pid} on ${os.hostname()}`));
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    } finally {
+      holder.kill();
+    }
+    // A stale one: its process has exited.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(lock, JSON.stringify({ pid: Number(gone.stdout), host: os.hostname(), owner: 'carol', since: new Date().toISOString() }));
+    expect(withFileLock(lock, 'alice', () => readHolder(lock)?.holder?.owner, { waitMs: 300 })).toBe('alice');
+    expect(existsSync(lock)).toBe(false); // released
+    // Too old to be a rewrite in progress, whoever holds it.
+    writeFileSync(lock, JSON.stringify({ pid: 1, host: 'elsewhere', owner: 'dan', since: '2000-01-01T00:00:00Z' }));
+    expect(withFileLock(lock, 'alice', () => 'ok', { waitMs: 300 })).toBe('ok');
+  });
+});
+
+// ─── export ───────────────────────────────────────────────────────────────────────────────────
+
+describe('label export', () => {
+  const set = parseGoldenJsonl([
+    JSON.stringify({ id: 'q1', query: 'rotate, "safely"', judgments: { 'docs/b.md': 1, 'docs/a.md': 3, 'docs/a.md#2:ff': 2 } }),
+    JSON.stringify({ id: 'q0', query: 'waiting', judgments: {} }),
+  ].join('\n'));
+
+  it('writes TREC qrels, CSV and JSONL with a fixed order', () => {
+    expect(exportGolden(set.queries, set.qrels, 'trec', 'g.jsonl')).toBe('q1 0 docs/a.md 3\nq1 0 docs/a.md#2:ff 2\nq1 0 docs/b.md 1\n');
+    expect(exportGolden(set.queries, set.qrels, 'csv', 'g.jsonl')).toBe(
+      'qid,query,doc_id,chunk_id,grade\nq1,"rotate, ""safely""",docs/a.md,,3\nq1,"rotate, ""safely""",,docs/a.md#2:ff,2\nq1,"rotate, ""safely""",docs/b.md,,1\n',
+    );
+    expect(exportGolden(set.queries, set.qrels, 'jsonl', 'g.jsonl').trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { qid: 'q1', query: 'rotate, "safely"', doc_id: 'docs/a.md', grade: 3 },
+      { qid: 'q1', query: 'rotate, "safely"', chunk_id: 'docs/a.md#2:ff', grade: 2 },
+      { qid: 'q1', query: 'rotate, "safely"', doc_id: 'docs/b.md', grade: 1 },
+    ]);
+  });
+
+  it('reads back through --import unchanged (CSV and JSONL)', () => {
+    for (const format of ['csv', 'jsonl'] as const) {
+      const evs = parseImport(`x.${format}`, exportGolden(set.queries, set.qrels, format, 'g.jsonl'), { labeler: 'al', knownQueries: new Map() });
+      expect(evs.map((e) => [e.qid, judgmentKey(e), e.grade, e.unit])).toEqual([
+        ['q1', 'docs/a.md', 3, 'doc'], ['q1', 'docs/a.md#2:ff', 2, 'chunk'], ['q1', 'docs/b.md', 1, 'doc'],
+      ]);
+    }
+  });
+
+  it('refuses an id TREC cannot hold, naming it', () => {
+    const spaced = parseGoldenJsonl(JSON.stringify({ id: 'q 1', query: 'x', judgments: { d: 1 } }));
+    expect(() => exportGolden(spaced.queries, spaced.qrels, 'trec', 'g.jsonl')).toThrow(/query id "q 1" .*whitespace/);
+  });
+});
+
+describe('--import without a labeler name', () => {
+  it('a row without a labeler needs --labeler (named in the error); rows naming one do not', () => {
+    let err: unknown;
+    try {
+      parseImport('g.csv', 'qid,query,doc_id,grade\nq1,x,docs/a.md,2\n', { knownQueries: new Map() });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/^g\.csv:2: the row names no labeler/);
+    expect((err as InputError).fix).toMatch(/--labeler NAME/);
+    const ok = parseImport('g.csv', 'qid,query,doc_id,grade,labeler\nq1,x,docs/a.md,2,bo\n', { knownQueries: new Map() });
+    expect(ok[0]!.labeler).toBe('bo');
   });
 });

@@ -77,6 +77,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   profiles: z.record(z.string(), profile).default({}),
+  label: z
+    .strictObject({
+      /** Markdown file of labeling guidelines shown by `rag label` (relative to this config file). */
+      guidelines: z.string().min(1).optional(),
+    })
+    .prefault({}),
   eval: z
     .strictObject({
       ks: z.array(z.number().int().min(1)).default([1, 3, 5, 10, 100]),

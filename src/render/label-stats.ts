@@ -1,12 +1,11 @@
 import type { LabelStats } from '../engine/labeling/stats.js';
 import { makeTable } from './table.js';
 
-
 /** `rag label stats` as terminal text: progress per labeler, agreement, the disagreements. */
 export function labelStatsText(s: LabelStats, show: number): string {
   const out: string[] = [];
   out.push(`journal: ${s.journal}`);
-  out.push(`${s.items} judged items (query × ${'document or chunk'}) across ${s.queries} queries; ${s.labelers.length} labeler(s)`);
+  out.push(`${s.items} judged items (query × document or chunk) across ${s.queries} queries; ${s.labelers.length} labeler(s)`);
   const t = makeTable(['labeler', 'graded', 'skipped', 'notes', 'queries', 'coverage', 'last activity']);
   for (const l of s.labelers) {
     t.push([l.labeler, String(l.graded), String(l.skipped), String(l.notes), String(l.queries), `${(l.coverage * 100).toFixed(0)}%`, l.lastAt ?? '—']);

@@ -17,8 +17,8 @@ import { docIdOf, isChunkId } from '../evaluation/qrels.js';
 import { isGrade, judgmentKey, verdictOf, type Journal, type LabelEvent } from './journal.js';
 
 export interface ImportOptions {
-  /** Labeler for rows that do not name one. */
-  labeler: string;
+  /** Labeler for rows that do not name one (--labeler, $RAG_LABELER, $USER); such rows are an error without it. */
+  labeler?: string;
   /** qid → query text already known (golden set, journal), for rows without a query column. */
   knownQueries: Map<string, string>;
   indexManifestHash?: string;
@@ -159,6 +159,10 @@ export function parseImport(file: string, text: string, opts: ImportOptions): La
     if (!query) throw new InputError(file, r.line, `query "${qid}" is not in the golden set and the row gives no query text`, 'add a query column (CSV) or "query" field (JSONL)');
     queries.set(qid, query);
     const labeler = str(r.labeler) || opts.labeler;
+    if (!labeler) {
+      throw new InputError(file, r.line, 'the row names no labeler, and none is set ($USER is empty)', 'add a labeler column (CSV) or "labeler" field (JSONL), or pass --labeler NAME');
+    }
+    if (/\s/.test(labeler)) throw new InputError(file, r.line, `labeler "${labeler}" contains spaces`, 'use a short name such as alice or a.smith');
     let at = now;
     if (r.at !== undefined) {
       if (typeof r.at !== 'string' || Number.isNaN(Date.parse(r.at))) throw new InputError(file, r.line, `"at" ${JSON.stringify(r.at)} is not a date`, 'use ISO 8601, e.g. 2024-05-01T10:00:00Z');

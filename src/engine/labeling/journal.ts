@@ -8,7 +8,7 @@
  * append to one file, and undo is just another event.
  *
  * Events (one JSON object per line):
- *   {"type":"base","at":…,"golden":"<golden file text>"}  snapshot of the golden file as found
+ *   {"type":"base","at":…,"golden":"<golden file text>","after"?:n}  snapshot of the golden file as found
  *   {"type":"grade","qid","query","doc_id","chunk_id","unit","grade":0-3,"labeler","at","index_manifest_hash",…}
  *   {"type":"skip",…}   seen, deliberately not graded
  *   {"type":"undo",…}   withdraws that labeler's latest grade/skip of (qid, doc or chunk)
@@ -20,12 +20,18 @@
  *      two labelers 1 and 2 → 1: disagreement resolves towards "less relevant" until adjudicated);
  *   3. a judgment nobody in the journal currently grades keeps its value from the latest base
  *      snapshot (what the golden file held before labeling, or after a hand edit).
+ * A hand edit of the golden file (detected by its sha256 differing from every text rag wrote,
+ * recorded in `<golden>.labels.sha256`) is snapshotted as a new base, and the judgments it changed
+ * or deleted stand as edited until someone grades them again: only grades given after the edit
+ * count for them. So an edit is never overwritten by grades it already knew about.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import { formatGoldenJsonl, MAX_GRADE, parseGoldenJsonl, type GoldenQuery } from '../evaluation/goldens.js';
 import type { Qrels } from '../evaluation/qrels.js';
+import { sha256 } from '../hash.js';
+import { withFileLock } from './lock.js';
 
 export type JudgmentUnit = 'doc' | 'chunk';
 export type ActionType = 'grade' | 'skip' | 'undo' | 'note';
@@ -56,12 +62,26 @@ export interface BaseEvent {
   type: 'base';
   at: string;
   golden: string;
+  /**
+   * A hand edit: the golden file it was made to had been written from this many journal events.
+   * Events from there on are newer than the edit, even those appended before it was noticed.
+   */
+  after?: number;
 }
 
 export type JournalEvent = LabelEvent | BaseEvent;
 
 export function journalPathFor(goldenPath: string): string {
   return `${goldenPath}.labels.jsonl`;
+}
+
+/** Hashes of the golden texts rag wrote last (the current one, and the one before it). */
+export function writtenHashesPathFor(goldenPath: string): string {
+  return `${goldenPath}.labels.sha256`;
+}
+
+export function lockPathFor(goldenPath: string): string {
+  return `${goldenPath}.lock`;
 }
 
 /** The judgment key an event is about: the doc id, or the chunk id when labeling chunks. */
@@ -106,6 +126,7 @@ function validateEvent(obj: unknown, file: string, line: number): JournalEvent {
   const e = obj as Record<string, unknown>;
   if (e.type === 'base') {
     if (typeof e.golden !== 'string') throw new InputError(file, line, 'base event without "golden" text', 'delete or repair this line');
+    if (e.after !== undefined && !(Number.isInteger(e.after) && (e.after as number) >= 0)) throw new InputError(file, line, `base event "after" ${JSON.stringify(e.after)} is not a count of events`, 'delete the "after" field');
     return e as unknown as BaseEvent;
   }
   if (!['grade', 'skip', 'undo', 'note'].includes(e.type as string)) {
@@ -165,6 +186,14 @@ export interface Verdict {
   adjudicated: boolean;
   docId: string;
   chunkId: string;
+  /** Position of the event in the journal: orders verdicts against hand edits. */
+  seq: number;
+}
+
+/** A judgment a hand edit changed (grade) or deleted (null); verdicts from journal position `since` on are newer. */
+export interface Override {
+  grade: number | null;
+  since: number;
 }
 
 export interface QueryInfo {
@@ -184,6 +213,12 @@ export interface LabelState {
   notes: LabelEvent[];
   /** Labelers in first-appearance order. */
   labelers: string[];
+  /** qid → key → what the latest base snapshot changed relative to the journal before it. */
+  overrides: Map<string, Map<string, Override>>;
+  /** Journal position from which events are newer than the latest base snapshot. */
+  baseSince: number;
+  /** Journal position of each note in `notes`. */
+  noteSeqs: number[];
 }
 
 const EMPTY_BASE = (): LabelState['base'] => ({ queries: [], qrels: new Map(), notes: {} });
@@ -201,11 +236,24 @@ export function parseBase(text: string, file = '<golden>'): LabelState['base'] {
 }
 
 export function replay(events: readonly JournalEvent[]): LabelState {
-  const state: LabelState = { base: EMPTY_BASE(), queries: new Map(), verdicts: new Map(), notes: [], labelers: [] };
+  const state: LabelState = {
+    base: EMPTY_BASE(), queries: new Map(), verdicts: new Map(), notes: [], labelers: [], overrides: new Map(), baseSince: 0, noteSeqs: [],
+  };
   const stacks = new Map<string, Verdict[]>();
-  for (const ev of events) {
+  // A hand edit is compared with the golden set as it was when the edited file was written.
+  const wanted = new Set<number>();
+  events.forEach((ev, i) => {
+    if (ev.type === 'base' && ev.after !== undefined && ev.after >= 0 && ev.after < i) wanted.add(ev.after);
+  });
+  const asOf = new Map<number, Qrels>();
+  for (const [seq, ev] of events.entries()) {
+    if (wanted.has(seq)) asOf.set(seq, decideGolden(state).qrels);
     if (ev.type === 'base') {
+      const since = ev.after !== undefined && asOf.has(ev.after) ? ev.after : seq + 1;
+      const prior = asOf.get(since) ?? decideGolden(state).qrels;
       state.base = parseBase(ev.golden, 'journal base snapshot');
+      recordOverrides(state, prior, since);
+      state.baseSince = since;
       continue;
     }
     if (!state.queries.has(ev.qid)) {
@@ -218,10 +266,11 @@ export function replay(events: readonly JournalEvent[]): LabelState {
     stacks.set(sk, stack);
     if (ev.type === 'note') {
       state.notes.push(ev);
+      state.noteSeqs.push(seq);
       continue;
     }
     if (ev.type === 'undo') stack.pop();
-    else stack.push({ grade: ev.type === 'grade' ? ev.grade! : null, at: ev.at, adjudicated: Boolean(ev.adjudicated), docId: ev.doc_id, chunkId: ev.chunk_id });
+    else stack.push({ grade: ev.type === 'grade' ? ev.grade! : null, at: ev.at, adjudicated: Boolean(ev.adjudicated), docId: ev.doc_id, chunkId: ev.chunk_id, seq });
     const byQuery = state.verdicts.get(ev.labeler) ?? new Map<string, Map<string, Verdict>>();
     state.verdicts.set(ev.labeler, byQuery);
     const byKey = byQuery.get(ev.qid) ?? new Map<string, Verdict>();
@@ -233,8 +282,73 @@ export function replay(events: readonly JournalEvent[]): LabelState {
   return state;
 }
 
+/** Every judgment where the new base differs from what the journal decided just before it. */
+function recordOverrides(state: LabelState, prior: Qrels, since: number): void {
+  const next = state.base.qrels;
+  for (const qid of new Set([...prior.keys(), ...next.keys()])) {
+    const before = prior.get(qid) ?? new Map<string, number>();
+    const after = next.get(qid) ?? new Map<string, number>();
+    for (const key of new Set([...before.keys(), ...after.keys()])) {
+      if (before.get(key) === after.get(key)) continue;
+      const byKey = state.overrides.get(qid) ?? new Map<string, Override>();
+      state.overrides.set(qid, byKey);
+      byKey.set(key, { grade: after.get(key) ?? null, since });
+    }
+  }
+}
+
 export function verdictOf(state: LabelState, labeler: string, qid: string, key: string): Verdict | undefined {
   return state.verdicts.get(labeler)?.get(qid)?.get(key);
+}
+
+/** A grade or skip of one labeler that is still in effect (not undone), as undo walks them back. */
+export interface LabelerAction {
+  qid: string;
+  query: string;
+  key: string;
+  docId: string;
+  chunkId: string;
+  unit: JudgmentUnit;
+  grade: number | null;
+}
+
+/**
+ * The labeler's grades and skips still in effect, oldest first, across every session that wrote
+ * the journal: the last one is what `u` withdraws next. Mirrors `replay`'s per-item stacks (an
+ * undo withdraws the latest action on its item).
+ */
+export function actionsOf(events: readonly JournalEvent[], labeler: string): LabelerAction[] {
+  const out: LabelerAction[] = [];
+  for (const ev of events) {
+    if (ev.type === 'base' || ev.type === 'note' || ev.labeler !== labeler) continue;
+    const key = judgmentKey(ev);
+    if (ev.type === 'undo') {
+      for (let i = out.length - 1; i >= 0; i--) {
+        if (out[i]!.qid === ev.qid && out[i]!.key === key) {
+          out.splice(i, 1);
+          break;
+        }
+      }
+      continue;
+    }
+    out.push({ qid: ev.qid, query: ev.query, key, docId: ev.doc_id, chunkId: ev.chunk_id, unit: ev.unit ?? 'doc', grade: ev.type === 'grade' ? ev.grade! : null });
+  }
+  return out;
+}
+
+/** A labeler's current grades and skips, in all or in one query (skips counted apart). */
+export function tally(state: LabelState, labeler: string, qid?: string): { graded: number; skipped: number } {
+  let graded = 0;
+  let skipped = 0;
+  const byQuery = state.verdicts.get(labeler);
+  for (const [q, byKey] of byQuery ?? []) {
+    if (qid !== undefined && q !== qid) continue;
+    for (const v of byKey.values()) {
+      if (v.grade === null) skipped++;
+      else graded++;
+    }
+  }
+  return { graded, skipped };
 }
 
 /** The lower median: for an even count, the smaller of the two middle grades. */
@@ -269,7 +383,9 @@ export function decideGolden(state: LabelState): { queries: GoldenQuery[]; qrels
     const m = qrels.get(qid) ?? new Map<string, number>();
     qrels.set(qid, m);
     for (const [key, byLabeler] of byKey) {
-      const verdicts = [...byLabeler.values()];
+      const edited = state.overrides.get(qid)?.get(key);
+      const verdicts = [...byLabeler.values()].filter((v) => !edited || v.seq >= edited.since);
+      if (verdicts.length === 0) continue; // the hand edit (already in the base) stands
       const adjudicated = verdicts.filter((v) => v.adjudicated).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       m.set(key, adjudicated.length ? adjudicated[adjudicated.length - 1]!.grade! : lowerMedian(verdicts.map((v) => v.grade!)));
     }
@@ -286,8 +402,9 @@ export function decideGolden(state: LabelState): { queries: GoldenQuery[]; qrels
     known.add(q.id);
   }
   const notes: Record<string, string> = { ...state.base.notes };
-  for (const n of state.notes) {
-    if (!n.note) continue;
+  for (const [i, n] of state.notes.entries()) {
+    // Notes from before the latest base are in it already (or were deleted from it by hand).
+    if (!n.note || state.noteSeqs[i]! < state.baseSince) continue;
     const line = `[${n.labeler} on ${judgmentKey(n)}] ${n.note}`;
     const prev = notes[n.qid];
     if (prev?.includes(line)) continue;
@@ -316,6 +433,28 @@ export function writeFileAtomic(file: string, text: string): void {
 
 // ─── the journal as a session uses it ─────────────────────────────────────────────────────────
 
+/** What a rewrite of the golden file did, for the caller to tell the labeler. */
+export interface MaterializeResult {
+  queries: number;
+  judgments: number;
+  /** A hand edit of the golden file was found and kept (snapshotted as the new base). */
+  merged?: string;
+  /** The golden file was edited into something rag cannot read: it was left as it is. */
+  blocked?: string;
+}
+
+interface Written {
+  hash: string;
+  /** Journal events the text was materialised from (absent in hash files from older versions). */
+  events?: number;
+}
+
+export interface JournalOptions {
+  journalPath?: string;
+  /** Who is writing, shown to anyone waiting for the golden file's lock. */
+  owner?: string;
+}
+
 export class Journal {
   private constructor(
     readonly goldenPath: string,
@@ -323,30 +462,35 @@ export class Journal {
     private events: JournalEvent[],
     /** Things to tell the user on opening (torn line repaired, hand edit snapshotted). */
     readonly notices: string[],
+    private readonly owner: string,
   ) {}
 
   /**
    * Opens (or starts) the journal of a golden file. The first time, the golden file's current
-   * content is snapshotted as the base; later, a golden file that no longer matches what the
-   * journal materialises (edited by hand) is snapshotted again so the edit is kept.
+   * content is snapshotted as the base; later, a golden file changed since rag last wrote it
+   * (edited by hand) is snapshotted again so the edit is kept. An edit rag cannot parse stops
+   * here with the file, line and fix, before anything is written.
    */
-  static open(goldenPath: string, journalPath = journalPathFor(goldenPath)): Journal {
+  static open(goldenPath: string, opts: JournalOptions = {}): Journal {
     if (existsSync(goldenPath) && statSync(goldenPath).isDirectory()) {
       throw new UsageError(`${goldenPath} is a directory`, '`rag label --golden` takes a rag JSONL file (it is created if missing)');
     }
+    const journalPath = opts.journalPath ?? journalPathFor(goldenPath);
     const notices: string[] = [];
     if (repairJournal(journalPath)) notices.push(`${journalPath}: the last line was cut short by an interrupted write and was dropped`);
-    const { events } = readJournal(journalPath);
-    const goldenText = existsSync(goldenPath) ? readFileSync(goldenPath, 'utf8') : '';
-    const j = new Journal(goldenPath, journalPath, events, notices);
-    if (events.length === 0) {
-      parseBase(goldenText, goldenPath); // validate before snapshotting
-      j.append({ type: 'base', at: new Date().toISOString(), golden: goldenText });
-    } else if (existsSync(goldenPath) && goldenText !== materializedText(replay(events))) {
-      parseBase(goldenText, goldenPath);
-      j.append({ type: 'base', at: new Date().toISOString(), golden: goldenText });
-      notices.push(`${goldenPath} was edited outside \`rag label\`: its content is now the base; grades in the journal still take precedence`);
-    }
+    const j = new Journal(goldenPath, journalPath, readJournal(journalPath).events, notices, opts.owner ?? 'rag label');
+    j.locked(() => {
+      j.refresh();
+      const golden = j.readGolden();
+      if (j.events.length === 0) {
+        parseBase(golden ?? '', goldenPath); // validate before snapshotting
+        j.append({ type: 'base', at: new Date().toISOString(), golden: golden ?? '' });
+        if (golden !== undefined) j.recordWritten([{ hash: sha256(golden), events: j.events.length }]);
+        return;
+      }
+      const merged = j.takeHandEdit(golden, true);
+      if (merged) notices.push(merged);
+    });
     return j;
   }
 
@@ -368,15 +512,83 @@ export class Journal {
     return replay(this.events);
   }
 
-  /** Rewrites the golden file from the journal (everyone's events, re-read from disk). */
-  materialize(): { queries: number; judgments: number } {
-    this.refresh();
-    const state = this.state();
-    const text = materializedText(state);
-    if (text) writeFileAtomic(this.goldenPath, text);
-    const g = decideGolden(state);
+  /**
+   * Rewrites the golden file from the journal (everyone's events, re-read from disk), under the
+   * golden file's lock. A hand edit made since rag last wrote the file is kept first (new base);
+   * an edit that does not parse is left untouched and reported, never overwritten.
+   */
+  materialize(): MaterializeResult {
+    return this.locked(() => {
+      this.refresh();
+      const golden = this.readGolden();
+      let merged: string | undefined;
+      try {
+        merged = this.takeHandEdit(golden, false);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        return { ...this.counts(), blocked: `${this.goldenPath} was edited and no longer parses (${err.message}): it was not overwritten; your grades are safe in ${this.path} — fix the file and the next grade updates it` };
+      }
+      const text = materializedText(this.state());
+      // No file is created for nothing, but one whose last judgment was undone is emptied, not left stale.
+      if (golden !== undefined ? text !== golden : text !== '') {
+        // Both hashes stay valid until the rename is done, so a crash in between is no "hand edit".
+        const now = { hash: sha256(text), events: this.events.length };
+        const was = golden !== undefined ? this.writtenEntries()?.find((w) => w.hash === sha256(golden)) : undefined;
+        this.recordWritten(was ? [was, now] : [now]);
+        writeFileAtomic(this.goldenPath, text);
+      }
+      return { ...this.counts(), ...(merged ? { merged } : {}) };
+    });
+  }
+
+  private counts(): { queries: number; judgments: number } {
+    const g = decideGolden(this.state());
     let judgments = 0;
     for (const m of g.qrels.values()) judgments += m.size;
     return { queries: g.queries.length, judgments };
+  }
+
+  private locked<T>(fn: () => T): T {
+    mkdirSync(path.dirname(path.resolve(this.goldenPath)), { recursive: true });
+    return withFileLock(lockPathFor(this.goldenPath), this.owner, fn);
+  }
+
+  private readGolden(): string | undefined {
+    return existsSync(this.goldenPath) ? readFileSync(this.goldenPath, 'utf8') : undefined;
+  }
+
+  private writtenEntries(): Written[] | undefined {
+    const file = writtenHashesPathFor(this.goldenPath);
+    if (!existsSync(file)) return undefined;
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
+      const [hash, events] = line.split(' ');
+      return { hash: hash!, events: events !== undefined && /^\d+$/.test(events) ? Number(events) : undefined };
+    });
+  }
+
+  /** "<sha256> <events>" per line: texts rag wrote, and from how many journal events. */
+  private recordWritten(entries: Written[]): void {
+    writeFileAtomic(writtenHashesPathFor(this.goldenPath), entries.map((e) => `${e.hash}${e.events !== undefined ? ` ${e.events}` : ''}\n`).join(''));
+  }
+
+  /**
+   * Snapshots the golden file as a new base when someone changed it since rag last wrote it.
+   * A deleted golden file is not an edit: it is simply written again.
+   */
+  private takeHandEdit(golden: string | undefined, opening: boolean): string | undefined {
+    if (golden === undefined) return undefined;
+    const hash = sha256(golden);
+    const written = this.writtenEntries();
+    const known = written
+      ? written.some((w) => w.hash === hash)
+      : golden === materializedText(this.state()); // journals from before the hash file existed
+    if (known) return undefined;
+    parseBase(golden, this.goldenPath);
+    const after = written?.at(-1)?.events;
+    this.append({ type: 'base', at: new Date().toISOString(), golden, ...(after !== undefined && after < this.events.length ? { after } : {}) });
+    this.recordWritten([{ hash, events: this.events.length }]);
+    return opening
+      ? `${this.goldenPath} was edited outside \`rag label\`: the edit is kept (the judgments it changed stand until someone grades them again)`
+      : `${this.goldenPath} was edited while labeling: the edit is kept (the judgments it changed stand until someone grades them again)`;
   }
 }

@@ -37,6 +37,11 @@ export interface PoolCandidate {
   /** 1-based page, or 0 when not paginated. */
   page: number;
   text: string;
+  /** The connector that parsed the document: how its stored text is to be rendered. */
+  connector: string;
+  /** Where the passage sits in the document's normalised text (for the full-document view). */
+  charStart: number;
+  charEnd: number;
   /** Which systems retrieved it — kept for analysis, never shown to the labeler. */
   foundBy: PoolSystem[];
 }
@@ -115,6 +120,9 @@ function candidateFrom(h: Hit, key: string, system: PoolSystem): PoolCandidate {
     headingPath: [...h.chunk.heading_path],
     page: h.chunk.page ?? 0,
     text: h.chunk.text,
+    connector: h.chunk.connector,
+    charStart: h.chunk.char_start,
+    charEnd: h.chunk.char_end,
     foundBy: [system],
   };
 }
