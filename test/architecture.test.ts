@@ -20,11 +20,11 @@ describe('architecture rules (ARCHITECTURE.md)', () => {
     expect(v[0]!.rule).toMatch(/ingest .* must not import the later stage index/);
   });
 
-  it('flags LanceDB, commander or inquirer outside their owners, including type-only and dynamic imports', () => {
+  it('flags LanceDB, commander or cli-table3 outside their owners, including type-only and dynamic imports', () => {
     const files = new Map([
       ['src/engine/search/retriever.ts', "import type * as lancedb from '@lancedb/lancedb';"],
       ['src/engine/evaluation/eval.ts', "const m = await import('commander');"],
-      ['src/commands/label.ts', "import { input } from '@inquirer/prompts';"],
+      ['src/commands/label.ts', "import Table from 'cli-table3';"],
       ['src/engine/store/store.ts', "import * as lancedb from '@lancedb/lancedb';"],
     ]);
     expect(checkFiles(files).map((x) => x.file).sort()).toEqual(['src/commands/label.ts', 'src/engine/evaluation/eval.ts', 'src/engine/search/retriever.ts']);

@@ -45,7 +45,8 @@ class FakeSearcher implements PoolSearcher {
   async search(_q: string, opts: SearchOptions): Promise<SearchResult> {
     this.calls.push(opts);
     const name = opts.rerank ? 'reranked' : opts.mode!;
-    return { mode: opts.mode!, hits: this.lists[name]!.slice(0, opts.k), timings: { total_ms: 0 } };
+    const hits = this.lists[name]!.slice(0, opts.k);
+    return { mode: opts.mode!, hits, ranked: hits.map((h) => ({ chunk_id: h.chunk.chunk_id, doc_id: h.chunk.doc_id, score: h.score })), timings: { total_ms: 0 } };
   }
 }
 
