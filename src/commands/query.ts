@@ -6,6 +6,7 @@ import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryTerms, snippet } from '../render/highlight.js';
 import { queryResultJson } from '../render/query-json.js';
+import { flagHits } from '../engine/audit/hit-findings.js';
 import { collect, contextFrom, intOption, resolveRerank } from './context.js';
 
 interface QueryOpts {
@@ -52,7 +53,9 @@ Examples:
   $ rag query "sso setup" --rerank cross-encoder/ms-marco-MiniLM-L-6-v2
 
 Only chunks whose ACL includes one of your principals (everyone holds "public") in your tenant
-are ever searched: the permission filter is applied inside both searches, before ranking.`,
+are ever searched: the permission filter is applied inside both searches, before ranking.
+A hit that carries injected instructions or hidden text (the rules of \`rag audit content\`, at
+medium severity or above) is marked ⚠; with --json each result has "findings" (empty when clean).`,
     )
     .action(async (words: string[], opts: QueryOpts, c: Command) => {
       const ctx = contextFrom(c);
@@ -70,8 +73,9 @@ are ever searched: the permission filter is applied inside both searches, before
         rerankTopN: opts.rerankTopN,
         rrfK: opts.rrfK,
       });
+      const flagged = flagHits(res.hits);
       if (ctx.json) {
-        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller }));
+        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller, findings: flagged }));
       }
       if (res.hits.length === 0) {
         ctx.print(`no results for "${text}" (searched as ${caller.principals.join(', ')} in tenant ${caller.tenant})`);
@@ -84,7 +88,9 @@ are ever searched: the permission filter is applied inside both searches, before
       const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [4, 9, 24, 28, width + 4], wordWrap: true });
       for (const h of res.hits) {
         const where = [h.chunk.source, h.chunk.page ? `p.${h.chunk.page}` : h.chunk.heading_path.join(' › ')].filter(Boolean).join('\n');
-        table.push([String(h.rank), h.score.toFixed(4), h.chunk.title, where, snippet(h.chunk.text, terms, width * 2, mark)]);
+        const found = flagged.findings.get(h.chunk.chunk_id) ?? [];
+        const warn = found.length ? `\n⚠ ${found.map((f) => `${f.rule_id} (${f.severity})`).join(', ')}` : '';
+        table.push([String(h.rank), h.score.toFixed(4), h.chunk.title, where, snippet(h.chunk.text, terms, width * 2, mark) + warn]);
       }
       ctx.print(table.toString());
       ctx.print(

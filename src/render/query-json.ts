@@ -1,3 +1,4 @@
+import type { HitFinding } from '../engine/audit/hit-findings.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
 
@@ -8,7 +9,7 @@ import type { Caller } from '../engine/types.js';
 export function queryResultJson(
   query: string,
   res: SearchResult,
-  info: { index: string; model: string | null; caller: Caller },
+  info: { index: string; model: string | null; caller: Caller; findings?: { findings: Map<string, HitFinding[]>; ms: number } },
 ): Record<string, unknown> {
   return {
     query,
@@ -16,7 +17,7 @@ export function queryResultJson(
     index: info.index,
     model: info.model,
     caller: info.caller,
-    timings: res.timings,
+    timings: info.findings ? { ...res.timings, findings_ms: info.findings.ms } : res.timings,
     results: res.hits.map((h) => ({
       rank: h.rank,
       doc_id: h.chunk.doc_id,
@@ -30,6 +31,8 @@ export function queryResultJson(
       char_end: h.chunk.char_end,
       text: h.chunk.text,
       scores: h.scores,
+      // Injection / hidden-text findings on this chunk (empty when clean): quarantine before prompting a model.
+      ...(info.findings ? { findings: info.findings.findings.get(h.chunk.chunk_id) ?? [] } : {}),
     })),
   };
 }

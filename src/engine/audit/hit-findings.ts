@@ -1,0 +1,37 @@
+/**
+ * Query-time flagging: the content scan's injection and hidden-text rules run over each returned
+ * chunk, so an application can quarantine a flagged chunk before it reaches a model. Rules only:
+ * they cost well under a millisecond per chunk, where the semantic detector would need an
+ * embedding per sentence of every hit (see README, Audit). PII and secrets are not reported here:
+ * a caller allowed to see a chunk may see its contents; injected instructions are the danger.
+ */
+import { scanText } from './content-scan.js';
+import { severityAtLeast, type Family, type Severity } from './rules.js';
+
+/** One finding on a search hit, in the shape of the JSON answer (snake_case). */
+export interface HitFinding {
+  rule_id: string;
+  family: Family;
+  severity: Severity;
+  score: number;
+  /** [char_start, char_end) in the chunk's text. */
+  char_start: number;
+  char_end: number;
+}
+
+const FAMILIES: Family[] = ['injection', 'hidden'];
+
+/** Findings at or above `minSeverity` (default medium, the level `rag audit content --gate medium` fails on). */
+export function hitFindings(text: string, minSeverity: Severity = 'medium'): HitFinding[] {
+  return scanText(text, { families: FAMILIES, minSeverity, contextChars: 0 })
+    .filter((f) => severityAtLeast(f.severity, minSeverity))
+    .map((f) => ({ rule_id: f.ruleId, family: f.family, severity: f.severity, score: f.score, char_start: f.start, char_end: f.end }));
+}
+
+/** Findings for each hit (by chunk id) and the time the scan took. */
+export function flagHits(hits: ReadonlyArray<{ chunk: { chunk_id: string; text: string } }>): { findings: Map<string, HitFinding[]>; ms: number } {
+  const t0 = performance.now();
+  const findings = new Map<string, HitFinding[]>();
+  for (const h of hits) findings.set(h.chunk.chunk_id, hitFindings(h.chunk.text));
+  return { findings, ms: performance.now() - t0 };
+}
