@@ -141,17 +141,21 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     .option('--min-severity <level>', `report findings at or above this level (${SEVERITIES.join(', ')}; default low)`, severityOption('--min-severity'))
     .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
     .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
+    .option('--show-restricted', 'show excerpts of documents not readable by "public" (withheld by default)')
     .option('--out <file>', 'also write a Markdown report to this file')
     .addHelpText(
       'after',
       `
 Examples:
   $ rag audit content
+  $ rag audit content --show-restricted --out private/content.md
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
   $ rag audit content --all --family secret --family pii --json
   $ rag audit content --min-severity medium --out reports/content.md
 
-Excerpts are redacted (secrets and personal data keep only a short prefix/suffix). Offsets are
+Excerpts are redacted (secrets and personal data keep only a short prefix/suffix); excerpts of
+documents not readable by "public" are withheld unless --show-restricted. Every report states its
+highest ACL: what a reader must hold to be entitled to everything it names. Offsets are
 characters in the document's normalised text. A suppression file lists reviewed findings:
   suppressions:
     - hash: 3f2a9c0d1b7e      # from the report (full sha256 or a unique prefix of >= 12 hex digits)
@@ -162,7 +166,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
     )
     .action(
       async (
-        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; out?: string },
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; showRestricted?: boolean; out?: string },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
@@ -174,6 +178,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
           minSeverity: opts.minSeverity,
           gate: opts.gate,
           suppressionsFile: opts.suppressions,
+          showRestricted: opts.showRestricted,
         });
         if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
         writeReport(ctx, opts.out, contentMarkdown(report));
