@@ -5,7 +5,7 @@
  * and a stable hash of rule + matched text, which suppression files refer to.
  */
 import { createHash } from 'node:crypto';
-import { detectHidden, stripInvisible } from './hidden.js';
+import { detectHidden, skeleton, stripInvisible } from './hidden.js';
 import { detectInjection } from './injection.js';
 import { detectPiiAndSecrets } from './pii-secrets.js';
 import type { RawMatch } from './raw-match.js';
@@ -130,7 +130,8 @@ export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
 
   // Injection phrases are matched with invisible characters removed, so "ig\u200Bnore" still reads "ignore".
   const stripped = stripInvisible(text);
-  const injections = detectInjection(stripped.text).map((m) => mapBack(m, stripped.map));
+  // …and look-alike letters read as the Latin ones they imitate ("іgnоrе" is "ignore").
+  const injections = detectInjection(skeleton(stripped.text)).map((m) => mapBack(m, stripped.map));
   for (const m of injections) locate(m, true);
   const strongInjections = injections.filter((m) => m.score >= 0.5).map((m): [number, number] => [m.start, m.end]);
   for (const m of detectHidden(text, strongInjections)) locate(m, true);
