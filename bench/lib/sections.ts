@@ -305,6 +305,7 @@ async function chunksOfDoc(db: string, docId: string): Promise<number> {
 
 export const SECTIONS = {
   ingest: ingestSection,
+  audit: (ctx: SectionContext) => import('./audit-section.js').then((m) => m.auditSection(ctx)),
   embedding: embeddingSection,
   warm: warmSection,
   cold: coldSection,
