@@ -40,13 +40,19 @@ const OVERRIDE_VERB = "ignore|disregard|forget|override|bypass|skip|discard|aban
 const FILLER = '(?:(?:all|any|every|each|the|your|my|these|those|of|and)\\s+){0,3}';
 const ADJ = '(?:previous|prior|preceding|above|earlier|former|foregoing|original|initial|old|existing|system|default|safety|current|given|pre-?set|developer|hidden|following|subsequent|other|later|starting|ethical|moral|content)';
 const STRONG_NOUN = '(?:instructions?|directives?|system\\s+prompts?|prompts?|programming|training|system\\s+messages?)';
-const WEAK_NOUN = '(?:directions?|rules|guidelines|guidance|commands?|context|polic(?:y|ies)|constraints|restrictions|orders|messages|filters|safeguards)';
+const WEAK_NOUN = '(?:directions?|rules|guidelines|guidance|commands?|context|polic(?:y|ies)|constraints|restrictions|orders|messages|filters|safeguards|considerations|concerns|boundaries|limits|ethics|morals|input|knowledge)';
 const OVERRIDE = new RegExp(`\\b(${OVERRIDE_VERB})\\s+(${FILLER})((?:${ADJ}\\s+(?:(?:and|or|&)\\s+)?){0,3})(?:(${STRONG_NOUN})|(${WEAK_NOUN}))\\b`, 'gi');
 /** "Ignore the rest of this data", "disregard all info except…", "ignore them and instead…": dropping the surrounding data. */
 const IGNORE_DATA = new RegExp(
   `\\b(?:${OVERRIDE_VERB})\\s+(?:(?:the\\s+rest\\s+of|all\\s+(?:other\\s+)?|any\\s+other|other|this|these|everything\\s+(?:else\\s+)?in)\\s+)(?:(?:the|this|that|these)\\s+)?(?:[a-z-]+\\s+)?(?:data|content|text|info(?:rmation)?|inputs?|documents?|snippets?|context|indicators|evidence)\\b|\\b(?:ignore|disregard)\\s+(?:them|it|those)\\s+and\\s+(?:instead\\s+)?(?:focus|print|say|output|reply|respond|report)\\b`,
   'gi',
 );
+/** A verdict dictated to the reader ("this domain is clearly not malicious"), and the pressure that comes with it. */
+const VERDICT =
+  /\b(?:this|the)\s+(?:domain(?:\s+name)?|file|site|website|url|link|e-?mail|message|attachment|sender|content|candidate|applicant|document)\s+(?:is|has\s+been)\s+(?:clearly\s+|definitely\s+|absolutely\s+|completely\s+|totally\s+|certainly\s+)?(?:not\s+malicious|non-?malicious|safe|harmless|benign|legitimate|trustworthy|pre-?(?:verified|approved|cleared)|the\s+(?:best|most\s+qualified))\b|\ball\s+(?:the\s+)?(?:content|contents|data|information)\s+(?:here|in\s+this\s+\w+)\s+is\s+(?:not\s+malicious|safe|harmless|benign|legitimate)\b|\beverything\s+is\s+safe\s+here\b/gi;
+const PRESSURE =
+  /\b(?:really|extremely|critically|vitally)\s+important\b|\b(?:report|respond|output|answer)\s+only\s*:|\bfocus\s+(?:exclusively|only|solely)\s+on\b|\b(?:pre-?(?:verified|approved|cleared))\s+by\s+(?:senior\s+)?(?:management|the\s+(?:admin|owner|team))\b/gi;
+
 /** Other ways of asking for the prompt: "what are your initial instructions?", "output the text above". */
 const LEAK_CUES =
   /\bwhat\s+(?:are|were|is|was)\s+your\s+(?:\w+\s+)?(?:instructions|system\s+prompt|prompt|rules|guidelines|directives)\b|\bwhat\s+were\s+you\s+(?:told|instructed|programmed)\b|\b(?:repeat|output|print|show|display|recite)\s+(?:everything|all|the\s+(?:text|words?|content))\s+(?:above|before|prior)\b|\b(?:start|begin)\s+your\s+(?:answer|response|reply|output)\s+with\b|\b(?:complete|continue)\s+(?:this|the\s+following)\s*(?:sentence|text|phrase)?\s*:\s*["'‘“]/gi;
@@ -54,11 +60,11 @@ const LEAK_CUES =
 const FORCED_OUTPUT_QUOTED = /\b(?:just|only|simply)\s+(?:say|print|output|write|repeat|return|respond\s+with|reply\s+with|answer\s+with)\s*:?\s*["'“‘<]/gi;
 const STOP_EVERYTHING = /\b(?:stop|ignore|drop)\s+everything\b/gi;
 const FORCED_OUTPUT =
-  /\b(?:just|only|simply)\s+(?:say|print|output|write|repeat|return|respond\s+with|reply\s+with|answer\s+with)\b|\b(?:reply|respond|answer)\s+with\s+(?:only\s+)?(?:the\s+following|exactly)\b|\b(?:and|absolutely)\s+nothing\s+else\b|\b(?:override|bypass)\s+(?:the\s+)?(?:manual\s+)?(?:scoring|evaluation|review|grading|ranking)\b/gi;
+  /\b(?:just|only|simply)\s+(?:say|print|output|write|repeat|return|respond\s+with|reply\s+with|answer\s+with)\b|\b(?:reply|respond|answer)\s+only\s+(?:with|in|as)\b|\b(?:reply|respond|answer)\s+with\s+(?:only\s+)?(?:the\s+following|exactly)\b|\b(?:and|absolutely)\s+nothing\s+else\b|\b(?:override|bypass)\s+(?:the\s+)?(?:manual\s+)?(?:scoring|evaluation|review|grading|ranking)\b/gi;
 /** A conditional order about what to tell the user: "if asked …, respond …", "if questioned, report that …". */
 const CONDITIONAL_ORDER =
   /\bif\s+(?:(?:the\s+)?(?:user|anyone|someone|somebody|they|people|I|we|a\s+(?:user|human|recruiter|reviewer))\s+(?:asks?|asked|questions?|requests?|inquires?|wants?\s+to\s+know)|(?:you\s+are\s+|you're\s+)?(?:asked|questioned|prompted|queried))\b[^.\n]{0,80}?(?:reply|respond|say|answer|report|tell|state|print|output|claim)\b/gi;
-const IGNORE_EVERYTHING = /\b(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:above|before|prior|previously|you\s+(?:were|have\s+been)\s+told)\b/gi;
+const IGNORE_EVERYTHING = /\b(?:ignore|disregard|forget)\s+(?:everything|all|anything)\s+(?:above|before|prior|previously|you\s+(?:were|have\s+been)\s+told|you\s+(?:have\s+)?(?:learned|learnt|know|knew))\b/gi;
 const NO_LONGER_APPLY = /\b(?:previous|prior|above|earlier|original|old|all)\s+(?:instructions|rules|directions|guidelines|restrictions)\s+(?:no\s+longer\s+apply|(?:are|is)\s+(?:now\s+)?(?:void|cancell?ed|obsolete|revoked|lifted|null))\b/gi;
 const MULTILINGUAL = /\b(?:ignor(?:a|iere|ieren|ez|er)|olvida|oublie[zr]?|vergiss|negeer|ignoruj)\s+(?:\S+\s+){0,3}?(?:instrucciones|instructions|anweisungen|instruktionen|consignes|indicaciones|instructies|instrukcje)\b/gi;
 
@@ -72,10 +78,15 @@ const ROLE_PATTERNS: Array<[RegExp, number]> = [
   [/(?:^|\n)[ \t]*(?:new|updated|real|actual|revised)\s+(?:instructions|task|directives?|rules)\s*:/gi, 0.45],
   [/\byour\s+(?:new|real|actual|true|updated)\s+(?:task|instructions|job|goal|purpose|role|directive)s?\s+(?:is|are)\b/gi, 0.5],
   // Persona jailbreaks: a new role to play, kept "in character", free of the model's rules.
-  [/\b(?:you\s+(?:are\s+going\s+to|will(?:\s+now)?|must|shall|should|are\s+to)|I\s+(?:want|need)\s+you\s+to|from\s+now\s+on,?\s+you(?:'ll|\s+will)?)\s+(?:(?:fully\s+|now\s+|always\s+)?(?:act|pretend|role-?play|play\s+the\s+(?:role|part)|behave|simulate|impersonate|immerse\s+yourself))\b/gi, 0.45],
+  [/\b(?:you\s+(?:are\s+going\s+to|will(?:\s+now)?|must|shall|should|are\s+to)|I\s+(?:want|need|would\s+like)\s+you\s+to|from\s+now\s+on,?\s+you(?:'ll|\s+will)?)\s+(?:(?:fully\s+|now\s+|always\s+)?(?:act|pretend|role-?play|play\s+the\s+(?:role|part)|behave|simulate|impersonate|immerse\s+yourself|pose\s+as|take\s+on))\b/gi, 0.5],
+  [/(?:^|[.!?]\s+|\n)[ \t]*(?:please\s+)?(?:act|behave|pretend|role-?play)\s+(?:as|like|to\s+be)\b|\bpretend\s+(?:to\s+be|you\s+are|that\s+you)\b|\b(?:take\s+on|adopt|embody|assume|maintain|create\s+and\s+maintain)\s+(?:the\s+|a\s+|two\s+|this\s+)?(?:[\w-]+\s+){0,2}?personas?\b/gi, 0.45],
+  [/(?:^|[.!?]\s+|\n)[ \t]*you\s+are\s+now\s+["“]?[A-Z][\w-]*/g, 0.5],
+  [/\b(?:unfiltered|amoral|uncensored|unrestricted|unlimited|jailbroken)(?:\s+and\s+[\w-]+)?\s+(?:AI|chatbot|language\s+model|model|assistant|responses?|output|version|persona|mode|entity)\b|\bnever\s+refuse\b|\bbreak\s+(?:the|all|your|any)\s+(?:[\w']+\s+)?rules\b/gi, 0.5],
+  [/\b(?:debug(?:ging)?|developer|dev|admin|god|jailbreak|DAN)[\s_\\]*mode\s*(?:[:=]\s*)?(?:enabled|activated|on)\b|\[\W{0,3}JAILBREAK\]|(?:^|\s)\/jailbreak\b/gi, 0.7],
+  [/\b(?:every|each|all|any)\s+(?:prompts?|questions?|messages?)\s+(?:that\s+)?(?:I|we)\s+(?:give|send|ask|type|write)\b|\bfrom\s+(?:this\s+(?:moment|point)|now)\s+(?:on(?:wards?)?|forward)\b[^.\n]{0,40}\b(?:you|your|embody|act|respond|reply)\b/gi, 0.45],
   [/\b(?:stay|remain|keep)\s+in\s+character\b|\bbreak(?:ing)?\s+character\b/gi, 0.5],
   [/\b(?:do|can\s+do)\s+anything\s+now\b|\bDAN\s+mode\b|\b(?:developer|jailbreak|god|unrestricted)\s+mode\s+(?:enabled|activated|on)\b/gi, 0.7],
-  [/\b(?:without|free\s+(?:of|from)|not\s+bound\s+by|(?:doesn't|does\s+not|don't|do\s+not|never|won't|will\s+not)\s+(?:have\s+to\s+|need\s+to\s+)?(?:follow|abide\s+by|obey|care\s+about|adhere\s+to))\s+(?:any\s+)?(?:(?:ethical|moral|content|safety|OpenAI(?:'s)?|usual)\s+)?(?:restrictions|filters|filtering|censorship|limitations|guidelines|policies|rules|ethics|morals)\b/gi, 0.35],
+  [/\b(?:without|free\s+(?:of|from)|not\s+bound\s+by|(?:doesn't|does\s+not|don't|do\s+not|never|won't|will\s+not)\s+(?:have\s+to\s+|need\s+to\s+)?(?:follow|abide\s+by|obey|care\s+about|adhere\s+to|have))\s+(?:any\s+)?(?:(?:ethical|moral|content|safety|OpenAI(?:'s)?|usual)\s+(?:or\s+(?:ethical|moral|legal)\s+)?)?(?:restrictions|filters|filtering|censorship|limitations|guidelines|policies|rules|ethics|morals)\b/gi, 0.35],
 ];
 const SYSTEM_LINE = /(?:^|\n|>|:[ \t]|\*\*\*)[ \t]*((?:system|assistant|developer|admin)(?:\s+(?:override|message|prompt|note|update|chain\s+of\s+thought(?:\s+result)?))?)\s*:[ \t]*([^\n<]*)/gi;
 /** A scripted exchange inside a document: an "Assistant:" turn next to a "User:" turn. */
@@ -136,6 +147,8 @@ function collectSignals(text: string): Signal[] {
   for (const m of matchAll(IGNORE_DATA, text)) add('ignore-instructions', m.index, m.index + m[0].length, 0.55);
   for (const m of matchAll(FORCED_OUTPUT, text)) add('forced-output', m.index, m.index + m[0].length, 0.35, false);
   for (const m of matchAll(STOP_EVERYTHING, text)) add('forced-output', m.index, m.index + m[0].length, 0.45, false);
+  for (const m of matchAll(VERDICT, text)) add('forced-output', m.index, m.index + m[0].length, 0.4, false);
+  for (const m of matchAll(PRESSURE, text)) add('forced-output', m.index, m.index + m[0].length, 0.4, false);
   for (const m of matchAll(LEAK_CUES, text)) add('prompt-leak', m.index, m.index + m[0].length, /^(?:start|begin|complete|continue)/i.test(m[0]) ? 0.4 : 0.5);
   for (const m of matchAll(FORCED_OUTPUT_QUOTED, text)) add('forced-output', m.index, m.index + m[0].length, 0.45);
   for (const m of matchAll(CONDITIONAL_ORDER, text)) add('forced-output', m.index, m.index + m[0].length, 0.55);
@@ -276,7 +289,10 @@ function discussionCueCount(text: string, start: number, end: number): number {
   // Cues are looked for around the signal, not in the rest of its own sentence: an instruction's
   // payload ("print 'not malicious'") is not documentation tone.
   const rest = text.slice(end, end + 250);
-  const stop = rest.search(/[.!?](?=\s|$)|\n/);
+  const lineEnd = rest.indexOf('\n');
+  const sentenceEnd = rest.search(/[.!?](?=\s|$)/);
+  // An injected line is one unit (its payload may follow a full stop); in prose the sentence is.
+  const stop = lineEnd >= 0 && lineEnd <= 160 ? lineEnd : sentenceEnd >= 0 ? sentenceEnd : lineEnd;
   const after = stop < 0 ? '' : rest.slice(stop);
   const window = `${text.slice(Math.max(0, start - 250), start)} ${text.slice(start, end)} ${after}`.replace(/https?:\/\/\S+/g, ' ');
   const seen = new Set<string>();
