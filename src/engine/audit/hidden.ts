@@ -244,7 +244,8 @@ function decodeBase64Text(blob: string): string | undefined {
   if (decoded.length < 12) return undefined;
   const printable = decoded.match(/[\x20-\x7E\n\r\t\u00A0-\u024F]/g)?.length ?? 0;
   if (printable / decoded.length < 0.95) return undefined;
-  if ((decoded.match(/ /g)?.length ?? 0) < 2) return undefined; // prose, not a serialized id
+  // Prose, not a serialized id (or code that reaches for the prompt: "console.log(systemPrompt)").
+  if ((decoded.match(/ /g)?.length ?? 0) < 2 && !/system\s*prompt|instructions/i.test(decoded)) return undefined;
   return decoded;
 }
 

@@ -55,7 +55,7 @@ const PRESSURE =
 
 /** Other ways of asking for the prompt: "what are your initial instructions?", "output the text above". */
 const LEAK_CUES =
-  /\bwhat\s+(?:are|were|is|was)\s+your\s+(?:\w+\s+)?(?:instructions|system\s+prompt|prompt|rules|guidelines|directives)\b|\bwhat\s+were\s+you\s+(?:told|instructed|programmed)\b|\b(?:repeat|output|print|show|display|recite)\s+(?:everything|all|the\s+(?:text|words?|content))\s+(?:above|before|prior)\b|\b(?:start|begin)\s+your\s+(?:answer|response|reply|output)\s+with\b|\b(?:complete|continue)\s+(?:this|the\s+following)\s*(?:sentence|text|phrase)?\s*:\s*["'‘“]/gi;
+  /\bwhat\s+(?:are|were|is|was)\s+your\s+(?:\w+\s+)?(?:instructions|system\s+prompt|prompt|rules|guidelines|directives)\b|\bwhat\s+were\s+you\s+(?:told|instructed|programmed)\b|\b(?:repeat|output|print|show|display|recite)\s+(?:everything|all|the\s+(?:text|words?|content))\s+(?:above|before|prior)\b|\b(?:start|begin)\s+your\s+(?:answer|response|reply|output)\s+with\b|\b(?:repeat|output|print|show|display|recite)\s+(?:the\s+)?(?:above|preceding|previous|earlier)\s+(?:text|words|content|instructions|prompt|conversation)\b|\brepeat\s+(?:this|the|our)\s+(?:entire\s+|whole\s+)?conversation\b|\bthe\s+(?:text|instructions|prompt|rules)\s+you\s+were\s+given\b|:\s*(?:your|the)\s+(?:initial|original|system|hidden|secret|full|starting)\s+(?:prompt|instructions)\b|\bmy\s+(?:instructions|system\s+prompt|rules)\s+(?:are|is|were)\b|\bI\s+was\s+(?:instructed|told|programmed)\s+to\b|\b(?:complete|continue)\s+(?:this|the\s+following)\s*(?:sentence|text|phrase)?\s*:\s*["'‘“]/gi;
 /** An instruction to answer with fixed text: "just print …", "reply with only the following text". */
 const FORCED_OUTPUT_QUOTED = /\b(?:just|only|simply)\s+(?:say|print|output|write|repeat|return|respond\s+with|reply\s+with|answer\s+with)\s*:?\s*["'“‘<]/gi;
 const STOP_EVERYTHING = /\b(?:stop|ignore|drop)\s+everything\b/gi;
@@ -88,7 +88,9 @@ const ROLE_PATTERNS: Array<[RegExp, number]> = [
   [/\b(?:do|can\s+do)\s+anything\s+now\b|\bDAN\s+mode\b|\b(?:developer|jailbreak|god|unrestricted)\s+mode\s+(?:enabled|activated|on)\b/gi, 0.7],
   [/\b(?:without|free\s+(?:of|from)|not\s+bound\s+by|(?:doesn't|does\s+not|don't|do\s+not|never|won't|will\s+not)\s+(?:have\s+to\s+|need\s+to\s+)?(?:follow|abide\s+by|obey|care\s+about|adhere\s+to|have))\s+(?:any\s+)?(?:(?:ethical|moral|content|safety|OpenAI(?:'s)?|usual)\s+(?:or\s+(?:ethical|moral|legal)\s+)?)?(?:restrictions|filters|filtering|censorship|limitations|guidelines|policies|rules|ethics|morals)\b/gi, 0.35],
 ];
-const SYSTEM_LINE = /(?:^|\n|>|:[ \t]|\*\*\*)[ \t]*((?:system|assistant|developer|admin)(?:\s+(?:override|message|prompt|note|update|chain\s+of\s+thought(?:\s+result)?))?)\s*:[ \t]*([^\n<]*)/gi;
+const SYSTEM_LINE = /(?:^|\n|>|:[ \t]|\*\*\*)[ \t]*((?:system|assistant|developer|admin|administrator)(?:\s+(?:override|message|prompt|note|update|chain\s+of\s+thought(?:\s+result)?))?)\s*:[ \t]*([^\n<]*)/gi;
+/** A "User:" line asking the model to repeat or reveal something: a turn written into the data. */
+const USER_TURN_ORDER = /(?:^|\n)[ \t]*(?:user|human)[ \t]*:[^\n]{0,40}?\b(?:please\s+)?(?:repeat|say|print|output|reveal|ignore|disregard)\b/gi;
 /** A scripted exchange inside a document: an "Assistant:" turn next to a "User:" turn. */
 const FAKE_TURNS = /(?:^|\n)[ \t]*(?:assistant|AI|model)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}?[ \t]*(?:user|human)[ \t]*:|(?:^|\n)[ \t]*(?:user|human)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,2}?[ \t]*(?:assistant|AI)[ \t]*:/gi;
 
@@ -96,7 +98,7 @@ const TEMPLATE_TOKEN = /\[(?:system|assistant|developer)\](?:\(#[\w-]+\))?|<\|(?
 const TEMPLATE_MENTION_AFTER = /^\s*(?:and|or|,|\)|tags?|tokens?|blocks?|markers?|delimiters?|\/)/i;
 const TEMPLATE_MENTION_BEFORE = /\b(?:use|uses|using|the|with|an?|like)\s*$/i;
 
-const PROMPT_LEAK = /\b(?:reveal|print|output|show|repeat|display|disclose|leak|dump|recite|write\s+out|give\s+me|tell\s+me|send\s+me|share|translate|encode|convert|summari[sz]e|spell[- ]check|paraphrase)\s+(?:(?:me|us|all|any|back|out)\s+)?(?:your|the)\s+(?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system|starting|first|beginning|opening|underlying)\s+){0,2}(?:system\s+prompt|prompt|instructions|system\s+message|pre-?prompt|rules|configuration|guidelines|directives)\b/gi;
+const PROMPT_LEAK = /\b(?:reveal|print|output|show|repeat|display|disclose|leak|dump|recite|write\s+out|give\s+me|tell\s+me|send\s+me|share|translate|encode|convert|summari[sz]e|spell[- ]check|paraphrase)\s*:?\s+(?:(?:me|us|all|any|back|out|everything\s+in|all\s+of)\s+)?(?:your|the)\s+(?:(?:full|entire|complete|exact|original|initial|hidden|secret|internal|system|starting|first|beginning|opening|underlying)\s+){0,2}(?:system\s+prompt|prompt|instructions|system\s+message|pre-?prompt|rules|configuration|guidelines|directives)\b/gi;
 
 const URL = /https?:\/\/(?:[^\s)"'<>{}[\]]|\{[^}\s]{0,40}\}|\[[^\]\s]{0,40}\]|<[^>\n]{0,60}>)+/gi;
 // Verbs must stand as words, not inside package names (node-fetch, @protobufjs/fetch).
@@ -149,16 +151,20 @@ function collectSignals(text: string): Signal[] {
   for (const m of matchAll(STOP_EVERYTHING, text)) add('forced-output', m.index, m.index + m[0].length, 0.45, false);
   for (const m of matchAll(VERDICT, text)) add('forced-output', m.index, m.index + m[0].length, 0.4, false);
   for (const m of matchAll(PRESSURE, text)) add('forced-output', m.index, m.index + m[0].length, 0.4, false);
-  for (const m of matchAll(LEAK_CUES, text)) add('prompt-leak', m.index, m.index + m[0].length, /^(?:start|begin|complete|continue)/i.test(m[0]) ? 0.4 : 0.5);
+  for (const m of matchAll(LEAK_CUES, text)) add('prompt-leak', m.index, m.index + m[0].length, /^(?:start|begin|complete|continue|my|I\s)/i.test(m[0]) ? 0.4 : 0.5);
   for (const m of matchAll(FORCED_OUTPUT_QUOTED, text)) add('forced-output', m.index, m.index + m[0].length, 0.45);
   for (const m of matchAll(CONDITIONAL_ORDER, text)) add('forced-output', m.index, m.index + m[0].length, 0.55);
+  for (const m of matchAll(USER_TURN_ORDER, text)) {
+    const lead = m[0].length - m[0].trimStart().length;
+    add('role-override', m.index + lead, m.index + m[0].length, 0.5, false);
+  }
   for (const m of matchAll(FAKE_TURNS, text)) {
     const lead = m[0].length - m[0].trimStart().length;
     add('role-override', m.index + lead, m.index + m[0].length, 0.55, false);
   }
   for (const m of matchAll(PLACEHOLDER_DEF, text)) {
     // The blank is filled with the user's data, or it sits in a link or image being assembled.
-    const link = /https?|:\/\/|\]\(|!\[|\]\s*:|\burl\b|\blink\b/i.test(text.slice(Math.max(0, m.index - 400), m.index));
+    const link = /https?|:\/\/|\/\/|\]\(|!\[|\]\s*:|\?[\w"]*=|\burl\b|\blink\b|concatenat/i.test(text.slice(Math.max(0, m.index - 400), m.index));
     if (PLACEHOLDER_DATA.test(m[0]) || link) add('exfiltration', m.index, m.index + m[0].length, PLACEHOLDER_DATA.test(m[0]) && link ? 0.75 : 0.6);
   }
 
@@ -204,7 +210,7 @@ function collectSignals(text: string): Signal[] {
     const after = text.slice(m.index + url.length, m.index + url.length + 80).split(BLOCK_BREAK)[0];
     // Inline code holds names (`request`, `tough-cookie`), not words of an instruction.
     const blank = (s: string) => s.replace(/`[^`\n]*`/g, (c) => ' '.repeat(c.length));
-    const verb = EXFIL_VERB.exec(blank(before));
+    const verb = EXFIL_VERB.exec(blank(before)) ?? (/[?&][\w-]+=$/.test(url) && EXFIL_VERB.test(blank(after)) ? { index: before.length } : null);
     if (!verb) continue;
     const data = EXFIL_DATA.test(blank(before).slice(verb.index)) || EXFIL_DATA.test(blank(after)) || EXFIL_DATA.test(decodeURIComponentSafe(url));
     const placeholder = URL_PLACEHOLDER.test(url);

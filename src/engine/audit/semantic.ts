@@ -13,9 +13,9 @@ import { BENIGN_BANK, INJECTION_BANK } from './semantic-banks.js';
 
 export const SEMANTIC_MODEL = 'sentence-transformers/all-MiniLM-L6-v2';
 /** Score at or above which a sentence is a finding (medium); chosen on the dev split. */
-export const SEMANTIC_THRESHOLD = 0.12;
+export const SEMANTIC_THRESHOLD = 0.3;
 /** Score at or above which the finding is high. */
-export const SEMANTIC_HIGH = 0.25;
+export const SEMANTIC_HIGH = 0.4;
 
 export interface SentenceSpan {
   start: number;
