@@ -142,7 +142,6 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
     .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
     .option('--show-restricted', 'show excerpts of documents not readable by "public" (withheld by default)')
-    .option('--semantic', 'also run the semantic injection detector (local MiniLM embedder; slower: every sentence is embedded)')
     .option('--out <file>', 'also write a Markdown report to this file')
     .addHelpText(
       'after',
@@ -150,7 +149,6 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
 Examples:
   $ rag audit content
   $ rag audit content --show-restricted --out private/content.md
-  $ rag audit content --semantic --gate medium
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
   $ rag audit content --all --family secret --family pii --json
   $ rag audit content --min-severity medium --out reports/content.md
@@ -168,12 +166,11 @@ characters in the document's normalised text. A suppression file lists reviewed 
     )
     .action(
       async (
-        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; showRestricted?: boolean; semantic?: boolean; out?: string },
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; showRestricted?: boolean; out?: string },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
         const store = await ctx.openStore(false);
-        const progress = new Progress(ctx.isTTY, 'semantic');
         const report = await auditContent(store, ctx.config, {
           index: opts.index,
           all: opts.all,
@@ -182,10 +179,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
           gate: opts.gate,
           suppressionsFile: opts.suppressions,
           showRestricted: opts.showRestricted,
-          semantic: opts.semantic,
-          onProgress: opts.semantic ? (done, total) => progress.update(done, total, 'sentences') : undefined,
         });
-        progress.done();
         if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
         writeReport(ctx, opts.out, contentMarkdown(report));
         if (ctx.json) ctx.emit(report);

@@ -6,8 +6,7 @@
 import type { RagConfig } from '../config.js';
 import { readIndexManifest } from '../store/manifest.js';
 import { CHUNKS, type Store } from '../store/store.js';
-import { findingHash, scanText, type Family, type Finding, type Severity } from './content-scan.js';
-import { redact } from './redact.js';
+import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
 import { SEVERITIES, severityAtLeast } from './rules.js';
 import { applySuppressions, loadSuppressions, type Suppression } from './suppressions.js';
 import { highestAcl, isRestricted, type HighestAcl } from './audience.js';
@@ -27,9 +26,6 @@ export interface ContentAuditOptions {
   now?: Date;
   /** Show excerpts of documents not readable by `public` (default: withheld). */
   showRestricted?: boolean;
-  /** Also run the semantic injection detector (loads the MiniLM embedder). */
-  semantic?: boolean;
-  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ContentFinding extends Finding {
@@ -111,9 +107,6 @@ export async function auditContent(store: Store, config: RagConfig, opts: Conten
   const minSeverity = opts.minSeverity ?? 'low';
 
   const all = scanRows(rows, { families: opts.families, minSeverity });
-  if (opts.semantic && (!opts.families || opts.families.includes('injection'))) {
-    all.push(...(await semanticFindings(rows, all, opts.onProgress)));
-  }
   const { kept, suppressed, unused } = applySuppressions(all, suppressions, { now: opts.now });
   const findings = kept as ContentFinding[];
   // Whoever runs the audit can read the store, but the report travels further (CI logs, tickets):
@@ -196,50 +189,6 @@ export function scanRows(rows: ScanRow[], opts: { families?: Family[]; minSeveri
   return out.sort(
     (a, b) => rank(b.severity) - rank(a.severity) || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0) || a.docStart - b.docStart || a.ruleId.localeCompare(b.ruleId),
   );
-}
-
-/**
- * Sentences the semantic detector places nearer the injection bank than the benign one, where no
- * rule already reported injected or hidden text.
- */
-async function semanticFindings(rows: ScanRow[], ruleFindings: ContentFinding[], onProgress?: (done: number, total: number) => void): Promise<ContentFinding[]> {
-  const { SemanticDetector, SEMANTIC_HIGH, SEMANTIC_THRESHOLD } = await import('./semantic.js');
-  const detector = await SemanticDetector.open();
-  const matches = await detector.scoreTexts(rows.map((r) => r.text), onProgress);
-  const seen = new Set<string>();
-  const out: ContentFinding[] = [];
-  rows.forEach((r, i) => {
-    const m = matches[i];
-    if (!m || m.score < SEMANTIC_THRESHOLD) return;
-    const docStart = r.char_start + m.start;
-    const docEnd = r.char_start + m.end;
-    const covered = ruleFindings.some((f) => f.doc_id === r.doc_id && (f.family === 'injection' || f.family === 'hidden') && f.docStart < docEnd && docStart < f.docEnd);
-    const key = `${r.doc_id}\0${docStart}`;
-    if (covered || seen.has(key)) return;
-    seen.add(key);
-    const sentence = r.text.slice(m.start, m.end);
-    out.push({
-      ruleId: 'semantic-injection',
-      family: 'injection',
-      severity: m.score >= SEMANTIC_HIGH ? 'high' : 'medium',
-      start: m.start,
-      end: m.end,
-      score: Math.round(m.score * 1000) / 1000,
-      excerpt: `${redact(sentence, 'semantic-injection')} ≈ "${m.nearest}"`,
-      hash: findingHash('semantic-injection', sentence),
-      doc_id: r.doc_id,
-      chunk_id: r.chunk_id,
-      source: r.source,
-      title: r.title,
-      heading_path: r.heading_path,
-      page: r.page,
-      acl: r.acl,
-      tenant: r.tenant,
-      docStart,
-      docEnd,
-    });
-  });
-  return out;
 }
 
 const declaredAt = (s: Suppression) => (s.source ? `${s.source.file}${s.source.line !== undefined ? `:${s.source.line}` : ''}` : undefined);

@@ -101,7 +101,6 @@ export function redact(matched: string, ruleId?: string): string {
     case 'markdown-image-exfil':
     case 'agent-directive':
     case 'forced-output':
-    case 'semantic-injection':
     case 'rot13-instruction':
     case 'homoglyph':
     case 'zero-width':

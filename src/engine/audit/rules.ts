@@ -76,7 +76,6 @@ export const RULES: readonly RuleDef[] = [
   rule('exfiltration', 'injection', 'high', 0, 'Instruction to send conversation or secret data to a URL'),
   rule('markdown-image-exfil', 'injection', 'high', 0, 'Markdown image whose URL query carries a data placeholder'),
   rule('agent-directive', 'injection', 'medium', 0, 'Text addressed to an AI agent telling it what to do'),
-  rule('semantic-injection', 'injection', 'medium', 0, 'Sentence nearer to known injection patterns than to benign look-alikes (semantic detector, --semantic)'),
   rule('forced-output', 'injection', 'medium', 0, 'Instruction to answer with fixed text or to abandon the task ("just print …", "if asked, respond …")'),
   // Hidden content
   rule('zero-width', 'hidden', 'medium', 0, 'Zero-width characters inside words'),
