@@ -60,7 +60,7 @@ function totals(rows: FamilyRow[], split: Split, label: 'attack' | 'clean') {
   return { n: sel.reduce((s, r) => s + r.n, 0), flagged: sel.reduce((s, r) => s + r.flagged, 0) };
 }
 
-const pct = (k: number, n: number) => (n ? `${((100 * k) / n).toFixed(1)}%` : '—');
+const pct = (k: number, n: number) => (n ? `${((100 * k) / n).toFixed(k > 0 && (100 * k) / n < 0.1 ? 2 : 1)}%` : '—');
 
 /** Query-time cost of `flagHits` on k = 10 hits drawn from the corpus, per query. */
 function queryCost(samples: Sample[]): { queries: number; meanMs: number; p95Ms: number } {
@@ -116,7 +116,7 @@ function writeReadmeTable(r: { rows: FamilyRow[]; queryFlagging: { meanMs: numbe
   lines.push('| family | test: samples | test: flagged | dev: samples | dev: flagged |', '|---|---|---|---|---|');
   const cell = (split: Split, label: 'attack' | 'clean', family: string) => {
     const row = r.rows.find((x) => x.split === split && x.label === label && x.family === family);
-    return row ? [String(row.n), pct(row.flagged, row.n)] : ['0', '—'];
+    return row ? [String(row.n), `${pct(row.flagged, row.n)} (${row.flagged})`] : ['0', '—'];
   };
   for (const label of ['attack', 'clean'] as const) {
     const families = [...new Set(r.rows.filter((x) => x.label === label).map((x) => x.family))].sort();
@@ -127,7 +127,7 @@ function writeReadmeTable(r: { rows: FamilyRow[]; queryFlagging: { meanMs: numbe
     const t = totals(r.rows, 'test', label);
     const d = totals(r.rows, 'dev', label);
     const name = label === 'attack' ? '**all attacks — detection**' : '**all clean — false positives**';
-    lines.push(`| ${name} | **${t.n}** | **${pct(t.flagged, t.n)}** | ${d.n} | ${pct(d.flagged, d.n)} |`);
+    lines.push(`| ${name} | **${t.n}** | **${pct(t.flagged, t.n)} (${t.flagged})** | ${d.n} | ${pct(d.flagged, d.n)} (${d.flagged}) |`);
   }
   const q = r.queryFlagging;
   lines.push('', `Flagged = a finding of the injection or hidden family at medium or above in any chunk. Query-time flagging of 10 hits (\`rag query --json\` \`findings\`): ${q.meanMs} ms mean, ${q.p95Ms} ms p95 over ${q.queries} queries of test-split chunks.`);

@@ -8,7 +8,6 @@ import type { RawMatch } from './raw-match.js';
 import { decodeTags } from './redact.js';
 import { instructionLike, maxInjectionScore, modelDirectedOrder } from './injection.js';
 
-export const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/;
 const LATIN = /[A-Za-z0-9\u00C0-\u024F]/;
 
 export interface StrippedText {
@@ -61,6 +60,7 @@ export function skeleton(text: string): string {
 
 function detectHomoglyphs(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
   const out: RawMatch[] = [];
+  if (!SPOOF_LETTER.test(text)) return out;
   for (const m of text.matchAll(/[\p{L}\p{M}]+/gu)) {
     const word = m[0];
     if (!/[A-Za-z]/.test(word) || !SPOOF_LETTER.test(word)) continue;
@@ -107,8 +107,11 @@ function detectRot13(text: string): RawMatch[] {
   for (const m of text.matchAll(/[^\n?!]+[?!]?/g)) {
     const line = m[0];
     if ((line.match(/[A-Za-z]+/g)?.length ?? 0) < 3) continue;
+    // Cheap tests on the line as it stands first: most lines are plain English already.
+    const share = commonShare(line);
+    if (share > 0.08) continue;
     const decoded = rot13(line);
-    const words = commonShare(decoded) >= 0.2 && commonShare(line) <= 0.08;
+    const words = commonShare(decoded) >= 0.2;
     // Short lines may have no common word: then the letters must read as English once rotated.
     if (!words && !(letterFit(decoded) - letterFit(line) >= 0.5 && letterFit(decoded) >= -3.1)) continue;
     const inj = maxInjectionScore(decoded, { dampen: false });
@@ -128,17 +131,15 @@ function detectRot13(text: string): RawMatch[] {
 function detectZeroWidth(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
   const hits: number[] = [];
   const edges: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    if (!ZERO_WIDTH.test(text[i])) continue;
+  for (const run of text.matchAll(/[\u200B-\u200D\u2060\uFEFF]+/g)) {
+    const i = run.index!;
+    const j = i + run[0].length - 1;
     // Between letters of one word: joiners between emoji or in Persian/Indic scripts are legitimate.
-    let j = i;
-    while (j + 1 < text.length && ZERO_WIDTH.test(text[j + 1])) j++;
     const before = LATIN.test(text[i - 1] ?? '');
     const after = LATIN.test(text[j + 1] ?? '');
     if (before && after) hits.push(i);
     // At a word's edge it is only a finding when it sits inside an instruction (it splits tokens).
     else if ((before || after) && injectionSpans.some(([s, e]) => s <= i && i < e)) edges.push(i);
-    i = j;
   }
   const out: RawMatch[] = [];
   for (const pos of [...hits, ...edges].sort((a, b) => a - b)) {

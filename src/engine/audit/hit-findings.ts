@@ -1,9 +1,9 @@
 /**
  * Query-time flagging: the content scan's injection and hidden-text rules run over each returned
  * chunk, so an application can quarantine a flagged chunk before it reaches a model. The rules
- * cost well under a millisecond per chunk (measured by `npm run bench -- --only audit`), so every
- * hit is scanned when it is returned rather than flagged once at index time, where a verdict would
- * go stale whenever the rules improve. PII and secrets are not reported here:
+ * cost about a millisecond per chunk (`npm run bench -- --only audit`), so every hit is scanned
+ * when it is returned rather than flagged once at index time, where a verdict would go stale
+ * whenever the rules improve. PII and secrets are not reported here:
  * a caller allowed to see a chunk may see its contents; injected instructions are the danger.
  */
 import { scanText } from './content-scan.js';
@@ -24,7 +24,7 @@ const FAMILIES: Family[] = ['injection', 'hidden'];
 
 /** Findings at or above `minSeverity` (default medium, the level `rag audit content --gate medium` fails on). */
 export function hitFindings(text: string, minSeverity: Severity = 'medium'): HitFinding[] {
-  return scanText(text, { families: FAMILIES, minSeverity, contextChars: 0 })
+  return scanText(text, { families: FAMILIES, minSeverity, excerpts: false })
     .filter((f) => severityAtLeast(f.severity, minSeverity))
     .map((f) => ({ rule_id: f.ruleId, family: f.family, severity: f.severity, score: f.score, char_start: f.start, char_end: f.end }));
 }

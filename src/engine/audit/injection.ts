@@ -80,7 +80,10 @@ const ROLE_PATTERNS: Array<[RegExp, number]> = [
   // Persona jailbreaks: a new role to play, kept "in character", free of the model's rules.
   [/\b(?:you\s+(?:are\s+going\s+to|will(?:\s+now)?|must|shall|should|are\s+to)|I\s+(?:want|need|would\s+like)\s+you\s+to|from\s+now\s+on,?\s+you(?:'ll|\s+will)?)\s+(?:(?:fully\s+|now\s+|always\s+)?(?:act|pretend|role-?play|play\s+the\s+(?:role|part)|behave|simulate|impersonate|immerse\s+yourself|pose\s+as|take\s+on))\b/gi, 0.5],
   [/(?:^|[.!?]\s+|\n)[ \t]*(?:please\s+)?(?:act|behave|pretend|role-?play)\s+(?:as|like|to\s+be)\b|\bpretend\s+(?:to\s+be|you\s+are|that\s+you)\b|\b(?:take\s+on|adopt|embody|assume|maintain|create\s+and\s+maintain)\s+(?:the\s+|a\s+|two\s+|this\s+)?(?:[\w-]+\s+){0,2}?personas?\b/gi, 0.45],
-  [/(?:^|[.!?]\s+|\n)[ \t]*you\s+are\s+now\s+["“]?[A-Z][\w-]*/g, 0.5],
+  [/(?:^|[.!?]\s+|\n)[ \t]*[Yy]ou\s+are\s+now\s+(?:["“][\w -]+["”]|[A-Z][\w-]*)|\byour\s+name\s+is\s+now\b/g, 0.5],
+  [/\byou\s+are\s+(?:now\s+)?(?:fully\s+|completely\s+)?(?:unlocked|jailbroken|freed|liberated|unchained|unshackled)\b/gi, 0.6],
+  [/\byou\s+(?:can\s*not|cannot|can't|must\s+not|will\s+not|won't|may\s+not|are\s+not\s+allowed\s+to)\s+(?:reject|refuse|decline)\b|\b(?:respond|reply|answer)\s+to\s+(?:all|every|each)\s+(?:of\s+)?my\s+(?:questions|prompts|messages)\b/gi, 0.45],
+  [/\b(?:doesn't|does\s+not|don't|do\s+not|never)\s+(?:have|has|follow|care\s+about)\s+(?:any\s+)?(?:ethical|moral)\s+(?:or\s+(?:ethical|moral|legal)\s+)?(?:guidelines|principles|restrictions|boundaries|limits|rules|considerations)\b/gi, 0.4],
   [/\b(?:unfiltered|amoral|uncensored|unrestricted|unlimited|jailbroken)(?:\s+and\s+[\w-]+)?\s+(?:AI|chatbot|language\s+model|model|assistant|responses?|output|version|persona|mode|entity)\b|\bnever\s+refuse\b|\bbreak\s+(?:the|all|your|any)\s+(?:[\w']+\s+)?rules\b/gi, 0.5],
   [/\b(?:debug(?:ging)?|developer|dev|admin|god|jailbreak|DAN)[\s_\\]*mode\s*(?:[:=]\s*)?(?:enabled|activated|on)\b|\[\W{0,3}JAILBREAK\]|(?:^|\s)\/jailbreak\b/gi, 0.7],
   [/\b(?:every|each|all|any)\s+(?:prompts?|questions?|messages?)\s+(?:that\s+)?(?:I|we)\s+(?:give|send|ask|type|write)\b|\bfrom\s+(?:this\s+(?:moment|point)|now)\s+(?:on(?:wards?)?|forward)\b[^.\n]{0,40}\b(?:you|your|embody|act|respond|reply)\b/gi, 0.45],
