@@ -310,6 +310,7 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
 
 export const SECTIONS = {
   ingest: ingestSection,
+  audit: (ctx: SectionContext) => import('./audit-section.js').then((m) => m.auditSection(ctx)),
   embedding: embeddingSection,
   warm: warmSection,
   cold: coldSection,

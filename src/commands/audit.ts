@@ -147,6 +147,7 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     .option('--min-severity <level>', `report findings at or above this level (${SEVERITIES.join(', ')}; default low)`, severityOption('--min-severity'))
     .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
     .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
+    .option('--show-restricted', 'show excerpts of documents not readable by "public" (withheld by default)')
     .option('--out <dir>', OUT_HELP)
     .option('--overwrite', 'replace --out if it exists')
     .addHelpText(
@@ -154,11 +155,14 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
       `
 Examples:
   $ rag audit content
+  $ rag audit content --show-restricted --out private/content
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
   $ rag audit content --all --family secret --family pii --json
   $ rag audit content --min-severity medium --out reports/content
 
-Excerpts are redacted (secrets and personal data keep only a short prefix/suffix). Offsets are
+Excerpts are redacted (secrets and personal data keep only a short prefix/suffix); excerpts of
+documents not readable by "public" are withheld unless --show-restricted. Every report states its
+highest ACL: what a reader must hold to be entitled to everything it names. Offsets are
 characters in the document's normalised text. A suppression file lists reviewed findings:
   suppressions:
     - hash: 3f2a9c0d1b7e      # from the report (full sha256 or a unique prefix of >= 12 hex digits)
@@ -169,7 +173,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
     )
     .action(
       async (
-        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; out?: string; overwrite?: boolean },
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; showRestricted?: boolean; out?: string; overwrite?: boolean },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
@@ -182,6 +186,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
           minSeverity: opts.minSeverity,
           gate: opts.gate,
           suppressionsFile: opts.suppressions,
+          showRestricted: opts.showRestricted,
         });
         if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
         writeReport(ctx, opts, contentMarkdown(report), contentReportHtml(report), report);

@@ -55,7 +55,10 @@ Only chunks whose ACL includes one of your principals (everyone holds "public") 
 are ever searched: the permission filter is applied inside both searches, before ranking.
 
 When \`rag serve\` runs for the same store and config, the query is answered by its warm models
-over a local socket (same results, no model load); otherwise it runs here.`,
+over a local socket (same results, no model load); otherwise it runs here.
+
+A hit that carries injected instructions or hidden text (the rules of \`rag audit content\`, at
+medium severity or above) is marked ⚠; with --json each result has "findings" (empty when clean).`,
     )
     .action(async (words: string[], opts: QueryOpts, c: Command) => {
       const ctx = contextFrom(c);

@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import type { ParsedDocument } from '../engine/types.js';
 import { normaliseText, paragraphBlocks } from './normalise.js';
+import { parseAclValue } from '../engine/acl.js';
 
 /** How fields of a JSONL record map onto a document. Field names may be dotted paths. */
 export interface JsonlMapping {
@@ -22,6 +23,8 @@ export interface RecordFailure {
   source: string;
   line: number;
   error: string;
+  /** Id of the document whose stored version must be withdrawn: the record's ACL was refused. */
+  withdraw?: string;
 }
 
 export type RecordResult = { doc: ParsedDocument; failure?: undefined } | { doc?: undefined; failure: RecordFailure };
@@ -107,7 +110,7 @@ export function recordToDocument(
   record: unknown,
   mapping: JsonlMapping,
   source: string,
-): { doc?: ParsedDocument; error?: string } {
+): { doc?: ParsedDocument; error?: string; withdraw?: string } {
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     return { error: 'record is not a JSON object' };
   }
@@ -131,9 +134,12 @@ export function recordToDocument(
   let acl: string[] | undefined;
   if (mapping.acl) {
     const v = getPath(record, mapping.acl);
-    if (typeof v === 'string' && v.trim()) acl = [v.trim()];
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string' && x.trim())) acl = v.map((x: string) => x.trim());
-    else if (v !== undefined && v !== null) return { error: `acl field "${mapping.acl}" must be a principal string or a list of them` };
+    // Absent: the config decides. Present but empty or invalid (null included): refused, never defaulted.
+    if (v !== undefined) {
+      const parsed = parseAclValue(v);
+      if ('error' in parsed) return { error: `acl field "${mapping.acl}": ${parsed.error}; ${parsed.fix}`, withdraw: docId };
+      acl = parsed.acl;
+    }
   }
   let tenant: string | undefined;
   if (mapping.tenant) {
@@ -179,7 +185,7 @@ export async function* iterateJsonl(path: string, mapping: JsonlMapping, opts: J
   const seen = new Map<string, number>();
   for await (const line of readLines(path)) {
     const source = `${shown}:${line.lineNo}`;
-    const fail = (error: string): RecordResult => ({ failure: { source, line: line.lineNo, error } });
+    const fail = (error: string, withdraw?: string): RecordResult => ({ failure: { source, line: line.lineNo, error, ...(withdraw ? { withdraw } : {}) } });
     if (line.error !== undefined) {
       yield fail(line.error);
       continue;
@@ -190,9 +196,9 @@ export async function* iterateJsonl(path: string, mapping: JsonlMapping, opts: J
       yield fail(parsed.error);
       continue;
     }
-    const { doc, error } = recordToDocument(parsed.value, mapping, source);
+    const { doc, error, withdraw } = recordToDocument(parsed.value, mapping, source);
     if (!doc) {
-      yield fail(error!);
+      yield fail(error!, withdraw);
       continue;
     }
     const first = seen.get(doc.docId);

@@ -5,6 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { Root, RootContent, Nodes } from 'mdast';
 import type { Block, BlockKind, ParsedDocument } from '../engine/types.js';
 import { InputError } from '../engine/errors.js';
+import { AclInputError, parseAclValue } from '../engine/acl.js';
 import { baseTitle, decodeUtf8Strict, normaliseText } from './normalise.js';
 
 const FRONT_MATTER = /^---[ \t]*\n([\s\S]*?\n)?---[ \t]*(?:\n|$)/;
@@ -86,17 +87,11 @@ function readFrontMatter(yamlText: string, file: string): FrontMatter {
 }
 
 function readAcl(front: FrontMatter, file: string): string[] | undefined {
-  const v = front.data.acl;
-  if (v === undefined || v === null) return undefined;
-  const ok = (x: unknown): x is string => typeof x === 'string' && x.trim() !== '';
-  if (ok(v)) return [v.trim()];
-  if (Array.isArray(v) && v.every(ok)) return v.map((s) => s.trim());
-  throw new InputError(
-    file,
-    front.keyLines.get('acl'),
-    `front matter "acl" must be a principal string or a list of them, got ${JSON.stringify(v)}`,
-    'Write e.g. `acl: [group:sre, user:alice]` or `acl: public`.',
-  );
+  // `acl:` with no value is an explicitly empty ACL, not an absent one.
+  if (!Object.hasOwn(front.data, 'acl')) return undefined;
+  const parsed = parseAclValue(front.data.acl);
+  if ('error' in parsed) throw new AclInputError(file, front.keyLines.get('acl'), `front matter "acl": ${parsed.error}; ${parsed.fix}`, parsed.fix);
+  return parsed.acl;
 }
 
 function readString(front: FrontMatter, key: string, file: string): string | undefined {

@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import type { RagConfig } from './config.js';
-import { UsageError } from './errors.js';
+import { InputError, UsageError } from './errors.js';
 import { sqlString, sqlStringList } from './sql.js';
 import type { Caller } from './types.js';
 
@@ -12,6 +12,42 @@ export function validatePrincipal(p: string): string {
     throw new UsageError(`invalid principal "${p}"`, 'use public, user:NAME, group:NAME, role:NAME or service:NAME');
   }
   return p;
+}
+
+/**
+ * An ACL a source gave that cannot be used: empty, unparsable, or naming an invalid principal.
+ * The document is not ingested and any stored version of it is withdrawn (see `ingest`), so a
+ * broken ACL can never leave a document readable by more people than its author meant.
+ */
+export class AclInputError extends InputError {}
+
+const ACL_FIX = 'list who may see it, e.g. `acl: [group:hr, user:alice]` or `acl: public`; remove the key to use the configured default';
+
+/**
+ * Reads an ACL value given by a source (front matter `acl:`, a JSONL record's ACL field). A
+ * present-but-empty value (`[]`, `""`, null) is refused rather than treated as absent: falling
+ * back to the default would silently make a document meant for nobody visible to everyone. A
+ * single string holding several principals ("group:hr, user:x") is refused too, not guessed at.
+ */
+export function parseAclValue(v: unknown): { acl: string[] } | { error: string; fix: string } {
+  const items = Array.isArray(v) ? v : [v];
+  if (v === null || (typeof v === 'string' && v.trim() === '') || items.length === 0) {
+    return { error: `empty ACL (${JSON.stringify(v)}): refused, an empty ACL never falls back to the default`, fix: ACL_FIX };
+  }
+  const acl: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') return { error: `ACL must be a principal string or a list of them, got ${JSON.stringify(v)}`, fix: ACL_FIX };
+    const p = item.trim();
+    if (PRINCIPAL_RE.test(p)) {
+      acl.push(p);
+      continue;
+    }
+    if (/[\s,]/.test(p) && p.split(/[\s,]+/).filter(Boolean).every((x) => PRINCIPAL_RE.test(x))) {
+      return { error: `one string holds several principals (${JSON.stringify(p)})`, fix: `write them as a list: [${p.split(/[\s,]+/).filter(Boolean).join(', ')}]` };
+    }
+    return { error: `invalid principal ${JSON.stringify(p)}`, fix: 'use public, user:NAME, group:NAME, role:NAME or service:NAME' };
+  }
+  return { acl };
 }
 
 /**
@@ -71,6 +107,10 @@ export function aclForSource(
       if (!tenant && rule.tenant) tenant = rule.tenant;
     }
   }
-  const finalAcl = [...new Set((acl && acl.length ? acl : config.acl.default).map(validatePrincipal))].sort();
-  return { acl: finalAcl, tenant: tenant ?? config.tenant.default };
+  // A source's own ACL is checked here too (connectors check it first, with a line number), so a
+  // connector that forgets cannot widen access: only an absent ACL takes the default.
+  const chosen = acl ?? config.acl.default;
+  const parsed = parseAclValue(chosen);
+  if ('error' in parsed) throw new AclInputError(relPath, undefined, `${parsed.error}; ${parsed.fix}`, parsed.fix);
+  return { acl: [...new Set(parsed.acl)].sort(), tenant: tenant ?? config.tenant.default };
 }

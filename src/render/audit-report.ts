@@ -6,11 +6,17 @@ import type { AclAuditReport, Leak } from '../engine/audit/acl-probe.js';
 import { callerKey, fmtAcl } from '../engine/audit/acl-probe.js';
 import type { ContentAuditReport } from '../engine/audit/content-audit.js';
 import type { LineageReport } from '../engine/audit/lineage.js';
+import type { HighestAcl } from '../engine/audit/audience.js';
 import { fitText, makeTable } from './table.js';
 
 const short = (h: string | null | undefined, n = 12) => (h ? `${h.slice(0, n)}…` : '—');
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const md = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** Every report says what a reader must be allowed to see to read it. */
+export function audienceLine(h: HighestAcl): string {
+  return h.level === 'public' ? `Highest ACL in this report: ${h.text} (no restricted document named).` : `Highest ACL in this report: ${h.text} — share it only with readers who hold all of these.`;
+}
 
 // ---------- lineage ----------
 
@@ -53,6 +59,7 @@ export function lineageTables(r: LineageReport): string {
       `documents table v${r.documentsTableVersion ?? '—'}, chunks table v${r.chunksTableVersion ?? '—'}`,
   );
   if (r.since) out.push(sinceText(r.since));
+  out.push(audienceLine(r.highest_acl));
   return fitText(out.join('\n'));
 }
 
@@ -77,6 +84,7 @@ export function lineageMarkdown(r: LineageReport): string {
   l.push('# rag audit — lineage', '');
   l.push(`Store \`${r.store}\`, generated ${r.generatedAt}. Documents table version ${r.documentsTableVersion ?? '—'}, chunks table version ${r.chunksTableVersion ?? '—'}.`, '');
   l.push(`**${r.totals.documents} documents** (${r.totals.deleted} deleted), **${r.totals.chunks} chunks**, ${r.sources.length} sources, ${r.indexes.length} indexes.`, '');
+  l.push(`**${audienceLine(r.highest_acl)}**`, '');
   l.push('## Indexes', '');
   if (!r.indexes.length) l.push('No index has been built.', '');
   else {
@@ -157,6 +165,7 @@ export function aclTables(r: AclAuditReport): string {
     out.push(`INVARIANT VIOLATIONS (${r.violations.length}${r.violations.length > 50 ? ', first 50 shown' : ''}):\n${t.toString()}`);
   }
   out.push(aclVerdict(r));
+  out.push(audienceLine(r.highest_acl));
   return out.join('\n');
 }
 
@@ -173,7 +182,7 @@ export function aclMarkdown(r: AclAuditReport): string {
   const l: string[] = [];
   l.push('# rag audit — ACL', '');
   l.push(`Store \`${r.store}\`, generated ${r.generatedAt}, seed ${r.seed}, k ${r.k}.`, '');
-  l.push(`**${aclVerdict(r)}**`, '');
+  l.push(`**${aclVerdict(r)}**`, '', `**${audienceLine(r.highest_acl)}**`, '');
   l.push(
     'Every probe runs through the same retriever as `rag query`, with the caller\'s ACL pre-filter. A leak is a returned chunk that the caller may not see, ' +
       'judged by its document\'s ACL and by the row\'s own. Probe reach is the share of probed chunks that an authorised caller finds with the same queries: ' +
@@ -216,6 +225,7 @@ export function contentTables(r: ContentAuditReport): string {
     if (r.findings.length > 200) out.push(`… ${r.findings.length - 200} more (use --json or --out for all)`);
   }
   out.push(contentVerdict(r));
+  out.push(`${audienceLine(r.highest_acl)}${r.restricted_excerpts === 'withheld' ? ' Excerpts of restricted documents are withheld (--show-restricted shows them).' : ' Excerpts of restricted documents are SHOWN (--show-restricted).'}`);
   return out.join('\n');
 }
 
@@ -230,7 +240,13 @@ export function contentMarkdown(r: ContentAuditReport): string {
   l.push('# rag audit — content', '');
   l.push(`Store \`${r.store}\`, scope ${r.scope}, generated ${r.generatedAt}.`, '');
   l.push(`**${contentVerdict(r)}**`, '');
-  l.push('Excerpts are redacted: secrets and personal data keep at most a short prefix and suffix. Offsets are characters in the document\'s normalised text.', '');
+  l.push(`**${audienceLine(r.highest_acl)}**`, '');
+  l.push(
+    'Excerpts are redacted: secrets and personal data keep at most a short prefix and suffix' +
+      (r.restricted_excerpts === 'withheld' ? '; excerpts of documents not readable by `public` are withheld (`--show-restricted` shows them)' : '; excerpts of restricted documents are shown (`--show-restricted`)') +
+      '. Offsets are characters in the document\'s normalised text.',
+    '',
+  );
   l.push('| severity | count |', '|---|---|');
   for (const s of ['critical', 'high', 'medium', 'low'] as const) l.push(`| ${s} | ${r.counts.bySeverity[s] ?? 0} |`);
   l.push('', '| family | count |', '|---|---|');

@@ -1,3 +1,4 @@
+import { flagHits } from '../engine/audit/hit-findings.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
 
@@ -10,13 +11,15 @@ export function queryResultJson(
   res: SearchResult,
   info: { index: string; model: string | null; caller: Caller },
 ): Record<string, unknown> {
+  // Every answer carries its hits' injection findings, whichever door it leaves by (CLI, HTTP, MCP).
+  const flagged = flagHits(res.hits);
   return {
     query,
     mode: res.mode,
     index: info.index,
     model: info.model,
     caller: info.caller,
-    timings: res.timings,
+    timings: { ...res.timings, findings_ms: flagged.ms },
     results: res.hits.map((h) => ({
       rank: h.rank,
       doc_id: h.chunk.doc_id,
@@ -30,6 +33,8 @@ export function queryResultJson(
       char_end: h.chunk.char_end,
       text: h.chunk.text,
       scores: h.scores,
+      // Injection / hidden-text findings on this chunk (empty when clean): quarantine before prompting a model.
+      findings: flagged.findings.get(h.chunk.chunk_id) ?? [],
     })),
   };
 }

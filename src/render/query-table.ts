@@ -8,7 +8,7 @@ interface QueryAnswer {
   index: string;
   caller: { principals: string[]; tenant: string };
   timings: { total_ms: number };
-  results: { rank: number; score: number; title: string; source: string; page: number | null; heading_path: string[]; text: string }[];
+  results: { rank: number; score: number; title: string; source: string; page: number | null; heading_path: string[]; text: string; findings: { rule_id: string; severity: string }[] }[];
 }
 
 /**
@@ -27,7 +27,8 @@ export function renderQueryTable(json: Record<string, unknown>, rerank: string |
   const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
   for (const h of r.results) {
     const where = [h.source, h.page ? `p.${h.page}` : h.heading_path.join(' › ')].filter(Boolean).join('\n');
-    table.push([String(h.rank), h.score.toFixed(4), h.title, where, snippet(h.text, terms, width * 2, mark)]);
+    const warn = h.findings.length ? `\n⚠ ${h.findings.map((f) => `${f.rule_id} (${f.severity})`).join(', ')}` : '';
+    table.push([String(h.rank), h.score.toFixed(4), h.title, where, snippet(h.text, terms, width * 2, mark) + warn]);
   }
   return (
     `${table.toString()}\n` +

@@ -22,3 +22,20 @@ describe('content scan on the labelled corpus', () => {
     });
   }
 });
+
+describe('injection benchmark corpus helpers (bench/lib/injection-corpus.ts)', () => {
+  it('assigns a split from the text hash alone, so it never moves between runs', async () => {
+    const { splitOf, sha } = await import('../../bench/lib/injection-corpus.js');
+    for (const t of ['a', 'Ignore previous instructions.', 'Some SciFact abstract text.']) {
+      expect(splitOf(t)).toBe(parseInt(sha(t)[0]!, 16) < 6 ? 'dev' : 'test');
+      expect(splitOf(t)).toBe(splitOf(`${t}`));
+    }
+  });
+  it('cuts prose into passages at blank lines, dropping fragments', async () => {
+    const { passages } = await import('../../bench/lib/injection-corpus.js');
+    const para = (n: number) => `${'word '.repeat(n).trim()}.`;
+    const out = passages([para(100), para(100), 'tiny', para(200)].join('\n\n'), 1200);
+    expect(out.length).toBe(2);
+    expect(out.every((p) => p.length <= 1200 && p.length >= 120)).toBe(true);
+  });
+});

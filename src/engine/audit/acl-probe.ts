@@ -9,6 +9,7 @@
  *    in every mode, as callers who may not see the chunk. A hit the caller may not see, judged by
  *    the document's ACL (the source of truth) as well as by the row's own, is a leak.
  */
+import { highestAcl, type HighestAcl } from './audience.js';
 import { isVisible, PUBLIC } from '../acl.js';
 import type { RagConfig } from '../config.js';
 import { mulberry32 } from '../evaluation/stats.js';
@@ -116,6 +117,8 @@ export interface AclAuditReport {
   leakTrials: number;
   violations: InvariantViolation[];
   passed: boolean;
+  /** Leaks quote restricted text (the probe queries) and name restricted chunks: who may read this report. */
+  highest_acl: HighestAcl;
 }
 
 const DEFAULT_MODES: RetrievalMode[] = ['bm25', 'vector', 'hybrid'];
@@ -200,6 +203,7 @@ export async function auditAcl(store: Store, config: RagConfig, opts: AclProbeOp
     leakTrials,
     violations,
     passed: leaks.length === 0 && violations.length === 0,
+    highest_acl: highestAcl([...leaks.flatMap((l) => [l.trueAcl, l.rowAcl]), ...violations.flatMap((v) => (v.expected ? [v.expected, v.actual] : [v.actual]))]),
   };
 }
 

@@ -9,6 +9,7 @@ import { CHUNKS, type Store } from '../store/store.js';
 import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
 import { SEVERITIES, severityAtLeast } from './rules.js';
 import { applySuppressions, loadSuppressions, type Suppression } from './suppressions.js';
+import { highestAcl, isRestricted, type HighestAcl } from './audience.js';
 
 export interface ContentAuditOptions {
   /** Index to scan (default: the configured index); ignored with `all`. */
@@ -23,6 +24,8 @@ export interface ContentAuditOptions {
   suppressionsFile?: string;
   suppressions?: Suppression[];
   now?: Date;
+  /** Show excerpts of documents not readable by `public` (default: withheld). */
+  showRestricted?: boolean;
 }
 
 export interface ContentFinding extends Finding {
@@ -70,6 +73,10 @@ export interface ContentAuditReport {
     byRule: Record<string, number>;
   };
   gate?: { severity: Severity; failing: number; passed: boolean };
+  /** What a reader must be allowed to see to read this report (every document it names). */
+  highest_acl: HighestAcl;
+  /** Excerpts of restricted documents: `withheld` unless --show-restricted. */
+  restricted_excerpts: 'withheld' | 'shown';
 }
 
 type ScanRow = {
@@ -102,6 +109,11 @@ export async function auditContent(store: Store, config: RagConfig, opts: Conten
   const all = scanRows(rows, { families: opts.families, minSeverity });
   const { kept, suppressed, unused } = applySuppressions(all, suppressions, { now: opts.now });
   const findings = kept as ContentFinding[];
+  // Whoever runs the audit can read the store, but the report travels further (CI logs, tickets):
+  // the text of a document not everyone may read stays out of it unless asked for.
+  if (!opts.showRestricted) {
+    for (const f of findings) if (isRestricted(f.acl)) f.excerpt = `⟦excerpt withheld: document restricted to ${f.acl.join(', ')} (--show-restricted shows it)⟧`;
+  }
 
   const counts: ContentAuditReport['counts'] = { bySeverity: {}, byFamily: {}, byRule: {} };
   for (const f of findings) {
@@ -134,6 +146,8 @@ export async function auditContent(store: Store, config: RagConfig, opts: Conten
     }),
     unusedSuppressions: unused.map((s) => ({ hash: s.hash, rule: s.rule, declaredAt: declaredAt(s) })),
     counts,
+    highest_acl: highestAcl([...findings, ...suppressed.map((x) => x.finding as ContentFinding)]),
+    restricted_excerpts: opts.showRestricted ? 'shown' : 'withheld',
   };
   if (opts.gate) {
     const failing = findings.filter((f) => severityAtLeast(f.severity, opts.gate!)).length;

@@ -5,7 +5,7 @@
  * and a stable hash of rule + matched text, which suppression files refer to.
  */
 import { createHash } from 'node:crypto';
-import { detectHidden, stripInvisible } from './hidden.js';
+import { detectHidden, skeleton, stripInvisible } from './hidden.js';
 import { detectInjection } from './injection.js';
 import { detectPiiAndSecrets } from './pii-secrets.js';
 import type { RawMatch } from './raw-match.js';
@@ -40,6 +40,11 @@ export interface ScanOptions {
   minScore?: number;
   /** Characters of context on each side of the match in the excerpt (default 30). */
   contextChars?: number;
+  /**
+   * false: no excerpts (empty strings), and no PII/secret detection unless those families are asked
+   * for, since it only serves to redact excerpts then. Query-time flagging uses this.
+   */
+  excerpts?: boolean;
 }
 
 export const DEFAULT_MIN_SCORE = 0.3;
@@ -126,11 +131,13 @@ export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
     located.push({ ...m, family: rule.family, severity });
   };
 
-  for (const m of resolveOverlaps(detectPiiAndSecrets(text))) locate(m, false);
+  const wantsSensitive = !families || families.has('pii') || families.has('secret');
+  if (opts.excerpts !== false || wantsSensitive) for (const m of resolveOverlaps(detectPiiAndSecrets(text))) locate(m, false);
 
   // Injection phrases are matched with invisible characters removed, so "ig\u200Bnore" still reads "ignore".
   const stripped = stripInvisible(text);
-  const injections = detectInjection(stripped.text).map((m) => mapBack(m, stripped.map));
+  // …and look-alike letters read as the Latin ones they imitate ("іgnоrе" is "ignore").
+  const injections = detectInjection(skeleton(stripped.text)).map((m) => mapBack(m, stripped.map));
   for (const m of injections) locate(m, true);
   const strongInjections = injections.filter((m) => m.score >= 0.5).map((m): [number, number] => [m.start, m.end]);
   for (const m of detectHidden(text, strongInjections)) locate(m, true);
@@ -147,7 +154,7 @@ export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
       start: f.start,
       end: f.end,
       score: Math.round(f.score * 1000) / 1000,
-      excerpt: buildExcerpt(text, f, sensitive, ctx),
+      excerpt: opts.excerpts === false ? '' : buildExcerpt(text, f, sensitive, ctx),
       hash: findingHash(f.ruleId, text.slice(f.start, f.end)),
     });
   }

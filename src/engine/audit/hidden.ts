@@ -6,9 +6,8 @@
  */
 import type { RawMatch } from './raw-match.js';
 import { decodeTags } from './redact.js';
-import { maxInjectionScore, modelDirectedOrder } from './injection.js';
+import { instructionLike, maxInjectionScore, modelDirectedOrder } from './injection.js';
 
-export const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/;
 const LATIN = /[A-Za-z0-9\u00C0-\u024F]/;
 
 export interface StrippedText {
@@ -37,18 +36,113 @@ export function stripInvisible(original: string): StrippedText {
   return { text: chars.join(''), map };
 }
 
+// Cyrillic and Greek letters drawn like Latin ones, and fullwidth forms, mapped one to one onto
+// the Latin letter, so "іgnоrе" (Cyrillic і, о, е) still reads "ignore" to the injection rules.
+const CYRILLIC_LOOKALIKE = 'аaвbеeёeіiїiјjкkоoрpсcѕsуyхxһhԁdԛqԝwӏlАAВBЕEКKМMНHОOРPСCТTХXУYІIЈJЅSԚQԜW';
+const GREEK_LOOKALIKE = 'οoΑAΒBΕEΖZΗHΙIΚKΜMΝNΟOΡPΤTΥYΧXνvιiρpυuχxκkαa';
+const LATIN_VARIANT = 'ıiɡgɑaʟLǃ!';
+const LOOKALIKE = new Map<string, string>();
+for (const table of [CYRILLIC_LOOKALIKE, GREEK_LOOKALIKE, LATIN_VARIANT]) for (let i = 0; i < table.length; i += 2) LOOKALIKE.set(table[i]!, table[i + 1]!);
+/** Letters that only a spoofed word mixes with Latin ones (lower-case Greek is common in science: NF-κB, TNF-α). */
+const SPOOF_LETTER = new RegExp(`[${CYRILLIC_LOOKALIKE.replace(/(.)./g, '$1')}οΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]`);
+
+/** The text with look-alike letters replaced by the Latin letter they imitate (same length). */
+export function skeleton(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const code = ch.charCodeAt(0);
+    if (code >= 0xff01 && code <= 0xff5e) out += String.fromCharCode(code - 0xfee0);
+    else out += LOOKALIKE.get(ch) ?? ch;
+  }
+  return out;
+}
+
+function detectHomoglyphs(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
+  const out: RawMatch[] = [];
+  if (!SPOOF_LETTER.test(text)) return out;
+  for (const m of text.matchAll(/[\p{L}\p{M}]+/gu)) {
+    const word = m[0];
+    if (!/[A-Za-z]/.test(word) || !SPOOF_LETTER.test(word)) continue;
+    const start = m.index!;
+    const end = start + word.length;
+    const last = out[out.length - 1];
+    if (last && start - last.end < 60) {
+      last.end = end;
+      continue;
+    }
+    out.push({ ruleId: 'homoglyph', start, end, score: 0.55 });
+  }
+  for (const m of out) {
+    if (injectionSpans.some(([s, e]) => s < m.end && e > m.start)) {
+      m.score = 0.9;
+      m.severity = 'high';
+    }
+  }
+  return out;
+}
+
+const ROT13_COMMON = new Set(
+  'the and to of a in is you your that it for this with be are on not or as all any what was were print say just ignore previous following instructions above text following instead now from have'.split(' '),
+);
+const rot13 = (s: string) => s.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c <= 'Z' ? 65 : 97)));
+const commonShare = (s: string) => {
+  const words = s.toLowerCase().match(/[a-z]+/g) ?? [];
+  return words.length ? words.filter((w) => ROT13_COMMON.has(w)).length / words.length : 0;
+};
+
+// English letter frequencies (per cent), for telling rotated English from English.
+const EN_FREQ: Record<string, number> = { a: 8.2, b: 1.5, c: 2.8, d: 4.3, e: 12.7, f: 2.2, g: 2.0, h: 6.1, i: 7.0, j: 0.15, k: 0.8, l: 4.0, m: 2.4, n: 6.7, o: 7.5, p: 1.9, q: 0.1, r: 6.0, s: 6.3, t: 9.1, u: 2.8, v: 1.0, w: 2.4, x: 0.15, y: 2.0, z: 0.07 };
+/** Mean log-probability of the letters under English frequencies (higher: more English-like). */
+function letterFit(s: string): number {
+  const letters = s.toLowerCase().match(/[a-z]/g) ?? [];
+  if (letters.length < 20) return -Infinity;
+  return letters.reduce((sum, c) => sum + Math.log(EN_FREQ[c]! / 100), 0) / letters.length;
+}
+
+/** Lines of ROT13: gibberish to a reader, plain English once rotated, and an order when read. */
+function detectRot13(text: string): RawMatch[] {
+  const out: RawMatch[] = [];
+  // Per sentence as well as per line: "What does this mean? <rot13>" mixes plain and rotated text.
+  for (const m of text.matchAll(/[^\n?!]+[?!]?/g)) {
+    const line = m[0];
+    if ((line.match(/[A-Za-z]+/g)?.length ?? 0) < 3) continue;
+    // Cheap tests on the line as it stands first: most lines are plain English already.
+    const share = commonShare(line);
+    if (share > 0.08) continue;
+    const decoded = rot13(line);
+    const words = commonShare(decoded) >= 0.2;
+    // Short lines may have no common word: then the letters must read as English once rotated.
+    if (!words && !(letterFit(decoded) - letterFit(line) >= 0.5 && letterFit(decoded) >= -3.1)) continue;
+    const inj = maxInjectionScore(decoded, { dampen: false });
+    if (inj < 0.5 && !instructionLike(decoded)) continue;
+    out.push({
+      ruleId: 'rot13-instruction',
+      start: m.index!,
+      end: m.index! + line.length,
+      score: inj >= 0.5 ? Math.max(0.75, inj) : 0.6,
+      severity: inj >= 0.85 ? 'critical' : inj >= 0.5 ? 'high' : 'medium',
+      display: `rot13→"${decoded.length > 80 ? decoded.slice(0, 79) + '…' : decoded}"`,
+    });
+  }
+  return out;
+}
+
 function detectZeroWidth(text: string, injectionSpans: Array<[number, number]>): RawMatch[] {
   const hits: number[] = [];
-  for (let i = 1; i < text.length - 1; i++) {
-    if (!ZERO_WIDTH.test(text[i])) continue;
+  const edges: number[] = [];
+  for (const run of text.matchAll(/[\u200B-\u200D\u2060\uFEFF]+/g)) {
+    const i = run.index!;
+    const j = i + run[0].length - 1;
     // Between letters of one word: joiners between emoji or in Persian/Indic scripts are legitimate.
-    let j = i;
-    while (j + 1 < text.length && ZERO_WIDTH.test(text[j + 1])) j++;
-    if (LATIN.test(text[i - 1]) && LATIN.test(text[j + 1] ?? '')) hits.push(i);
-    i = j;
+    const before = LATIN.test(text[i - 1] ?? '');
+    const after = LATIN.test(text[j + 1] ?? '');
+    if (before && after) hits.push(i);
+    // At a word's edge it is only a finding when it sits inside an instruction (it splits tokens).
+    else if ((before || after) && injectionSpans.some(([s, e]) => s <= i && i < e)) edges.push(i);
   }
   const out: RawMatch[] = [];
-  for (const pos of hits) {
+  for (const pos of [...hits, ...edges].sort((a, b) => a - b)) {
     const last = out[out.length - 1];
     if (last && pos - last.end < 60) {
       last.end = pos + 1;
@@ -151,7 +245,8 @@ function decodeBase64Text(blob: string): string | undefined {
   if (decoded.length < 12) return undefined;
   const printable = decoded.match(/[\x20-\x7E\n\r\t\u00A0-\u024F]/g)?.length ?? 0;
   if (printable / decoded.length < 0.95) return undefined;
-  if ((decoded.match(/ /g)?.length ?? 0) < 3) return undefined; // prose, not a serialized id
+  // Prose, not a serialized id (or code that reaches for the prompt: "console.log(systemPrompt)").
+  if ((decoded.match(/ /g)?.length ?? 0) < 2 && !/system\s*prompt|instructions/i.test(decoded)) return undefined;
   return decoded;
 }
 
@@ -161,13 +256,14 @@ function detectBase64(text: string): RawMatch[] {
     const decoded = decodeBase64Text(m[0]);
     if (!decoded) continue;
     const inj = maxInjectionScore(decoded, { dampen: false });
-    if (inj < 0.5) continue;
+    // Prose hidden in base64 that gives an order is worth a look even without an override phrase.
+    if (inj < 0.5 && !instructionLike(decoded)) continue;
     out.push({
       ruleId: 'base64-instruction',
       start: m.index!,
       end: m.index! + m[0].length,
-      score: Math.min(1, Math.max(0.75, inj)),
-      severity: inj >= 0.85 ? 'critical' : 'high',
+      score: inj >= 0.5 ? Math.min(1, Math.max(0.75, inj)) : 0.6,
+      severity: inj >= 0.85 ? 'critical' : inj >= 0.5 ? 'high' : 'medium',
       display: `base64→"${decoded.length > 80 ? decoded.slice(0, 79) + '…' : decoded}"`,
     });
   }
@@ -182,5 +278,7 @@ export function detectHidden(text: string, injectionSpans: Array<[number, number
     ...detectHtmlComments(text),
     ...detectHiddenCss(text),
     ...detectBase64(text),
+    ...detectRot13(text),
+    ...detectHomoglyphs(text, injectionSpans),
   ];
 }

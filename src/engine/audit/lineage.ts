@@ -3,6 +3,7 @@
  * `chunks` table, each index manifest and each index table, so every answer points at a row that
  * can be checked by hand.
  */
+import { highestAcl, type HighestAcl } from './audience.js';
 import { UsageError } from '../errors.js';
 import type { DocumentRow } from '../types.js';
 import type { IndexManifest } from '../store/manifest.js';
@@ -104,6 +105,8 @@ export interface LineageReport {
     byTenant: PrincipalTotals[];
   };
   since?: ChangesSince;
+  /** The report names every document with its title and ACL: what a reader must hold to read it. */
+  highest_acl: HighestAcl;
 }
 
 export interface LineageOptions {
@@ -236,6 +239,7 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       byPrincipal: [...byPrincipal.values()].sort((a, b) => cmp(a.key, b.key)),
       byTenant: [...byTenant.values()].sort((a, b) => cmp(a.key, b.key)),
     },
+    highest_acl: highestAcl(opts.includeDeleted ? documents : live),
   };
   if (opts.since !== undefined) report.since = await changesSince(store, opts.since, docs);
   return report;

@@ -100,6 +100,9 @@ export function redact(matched: string, ruleId?: string): string {
     case 'exfiltration':
     case 'markdown-image-exfil':
     case 'agent-directive':
+    case 'forced-output':
+    case 'rot13-instruction':
+    case 'homoglyph':
     case 'zero-width':
     case 'unicode-tags':
     case 'html-comment':

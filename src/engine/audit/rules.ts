@@ -76,12 +76,15 @@ export const RULES: readonly RuleDef[] = [
   rule('exfiltration', 'injection', 'high', 0, 'Instruction to send conversation or secret data to a URL'),
   rule('markdown-image-exfil', 'injection', 'high', 0, 'Markdown image whose URL query carries a data placeholder'),
   rule('agent-directive', 'injection', 'medium', 0, 'Text addressed to an AI agent telling it what to do'),
+  rule('forced-output', 'injection', 'medium', 0, 'Instruction to answer with fixed text or to abandon the task ("just print …", "if asked, respond …")'),
   // Hidden content
   rule('zero-width', 'hidden', 'medium', 0, 'Zero-width characters inside words'),
   rule('unicode-tags', 'hidden', 'high', 0, 'Invisible Unicode tag characters (U+E0000–U+E007F) carrying text'),
   rule('html-comment', 'hidden', 'high', 0, 'HTML comment containing instructions aimed at a model'),
   rule('hidden-css', 'hidden', 'high', 0, 'Text hidden by styling (display:none, font-size:0, opacity:0, white on white)'),
   rule('base64-instruction', 'hidden', 'high', 0, 'Base64 blob that decodes to instruction-like text'),
+  rule('rot13-instruction', 'hidden', 'high', 0, 'ROT13-encoded text that decodes to instruction-like text'),
+  rule('homoglyph', 'hidden', 'medium', 0, 'Words mixing Latin letters with look-alike Cyrillic/Greek letters (spoofed words)'),
 ];
 
 const BY_ID = new Map(RULES.map((r) => [r.id, r]));

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileDocId, kindForPath, parseBeirCorpus, parseFile, parseJsonl } from '../../connectors/index.js';
 import { walk } from '../../connectors/filesystem.js';
-import { aclForSource } from '../acl.js';
+import { AclInputError, aclForSource } from '../acl.js';
 import { chunkDocument } from './chunker.js';
 import type { RagConfig } from '../config.js';
 import { errorMessage, UsageError } from '../errors.js';
@@ -28,6 +28,8 @@ export interface IngestFailure {
   source: string;
   line?: number;
   error: string;
+  /** A document refused for its ACL: any stored version of it is withdrawn (fail closed). */
+  withdraw?: string;
 }
 
 export interface IngestSummary {
@@ -169,7 +171,7 @@ async function* readSources(
         const doc = await parseFile(file.abs, file.rel);
         if (doc) yield { ...doc, fingerprint };
       } catch (err) {
-        failures.push({ source: file.rel, error: errorMessage(err) });
+        failures.push({ source: file.rel, error: errorMessage(err), ...(err instanceof AclInputError ? { withdraw: fileDocId(file.rel) } : {}) });
       }
     }
   }
@@ -257,7 +259,14 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
       continue;
     }
     seen.add(parsed.docId);
-    const rows = buildRows(parsed, config, now);
+    let rows: ReturnType<typeof buildRows>;
+    try {
+      rows = buildRows(parsed, config, now);
+    } catch (err) {
+      if (!(err instanceof AclInputError)) throw err;
+      failures.push({ source: parsed.source, error: err.message, withdraw: parsed.docId });
+      continue;
+    }
     const prev = existing.get(parsed.docId);
     if (prev && !prev.deleted && prev.record_hash === rows.doc.record_hash) {
       summary.unchanged++;
@@ -274,6 +283,21 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   await flush();
   await store.upsert(DOCUMENTS, documentsSchema, 'doc_id', refreshed as unknown as Record<string, unknown>[]);
 
+  const tombstone = async (ids: string[]) => {
+    await store.deleteWhereIn(CHUNKS, 'doc_id', ids);
+    await store.withdrawFromIndexes(ids);
+    for (const where of inListChunks('doc_id', ids)) await store.update(DOCUMENTS, where, { deleted: true, ingested_at: now });
+  };
+  // A document whose ACL was refused: its stored version (under an older ACL) is withdrawn too,
+  // so until the ACL is fixed nobody sees it, rather than whoever the old ACL allowed.
+  const refused = failures.filter((f) => f.withdraw && existing.get(f.withdraw)?.deleted === false);
+  if (refused.length) {
+    const ids = [...new Set(refused.map((f) => f.withdraw!))];
+    await tombstone(ids);
+    for (const f of refused) f.error += ' (its stored version was withdrawn)';
+    summary.deleted += ids.length;
+  }
+
   // A source that failed keeps its previous version: never tombstone what we could not read.
   const failedOrigins = new Set(failures.map((f) => sourceOrigin(f.source)));
   if (opts.prune) {
@@ -287,10 +311,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     );
     if (gone.length) {
       const ids = gone.map((d) => d.doc_id);
-      await store.deleteWhereIn(CHUNKS, 'doc_id', ids);
-      await store.withdrawFromIndexes(ids);
-      for (const where of inListChunks('doc_id', ids)) await store.update(DOCUMENTS, where, { deleted: true, ingested_at: now });
-      summary.deleted = ids.length;
+      await tombstone(ids);
+      summary.deleted += ids.length;
     }
   }
   opts.onProgress?.({ done, total: done });
