@@ -94,6 +94,7 @@ export function chunkDocument(doc: ParsedDocument, cfg: ChunkerConfig = DEFAULT_
   flush();
 
   const drafts: ChunkDraft[] = [];
+  const ocrBlocks = blocks.filter((b) => b.ocr);
   for (const s of spans) {
     const { start, end } = trimSpan(text, s.start, s.end);
     if (end <= start) continue;
@@ -107,6 +108,7 @@ export function chunkDocument(doc: ParsedDocument, cfg: ChunkerConfig = DEFAULT_
       tokens: estimateTokens(chunkText),
     };
     if (s.page !== undefined) draft.page = s.page;
+    if (ocrBlocks.some((b) => b.start < end && b.end > start)) draft.ocr = true;
     drafts.push(draft);
   }
   return drafts;
