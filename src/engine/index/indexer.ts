@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RagConfig } from '../config.js';
+import type { FtsLanguage, RagConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { sha256 } from '../hash.js';
+import { sha256, stableStringify } from '../hash.js';
 import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
 import { CHUNKS, indexSchema, indexTableName, Store, type FtsSettings, type IndexRow } from '../store/store.js';
@@ -45,6 +45,27 @@ export const FTS_CONFIG: FtsSettings = {
   lowercase: true,
   asciiFolding: true,
 };
+
+/**
+ * Full-text settings of a language (config `index.language`, or `index.languages[NAME]` for one
+ * index). Stemming languages use LanceDB's stemmer and stop words; "cjk" indexes overlapping
+ * character unigrams and bigrams, because Chinese and Japanese do not separate words with spaces:
+ * a query is cut the same way (LanceDB tokenises it with the index's own settings), so a two-
+ * character word matches as a bigram and a single character still matches at all.
+ */
+export function ftsSettings(language: FtsLanguage): FtsSettings {
+  if (language === 'english') return FTS_CONFIG;
+  if (language === 'cjk') {
+    return { ...FTS_CONFIG, baseTokenizer: 'ngram', ngramMinLength: 1, ngramMaxLength: 2, prefixOnly: false, stem: false, removeStopWords: false };
+  }
+  if (language === 'simple') return { ...FTS_CONFIG, stem: false, removeStopWords: false };
+  return { ...FTS_CONFIG, language: language[0]!.toUpperCase() + language.slice(1) };
+}
+
+/** The full-text language of a named index: its own entry in `index.languages`, else `index.language`. */
+export function indexLanguage(config: RagConfig, name: string): FtsLanguage {
+  return config.index.languages[name] ?? config.index.language;
+}
 
 /** Preference order when no model is named: the strongest embedder that is present. */
 const PREFERRED_MODELS = ['BAAI/bge-small-en-v1.5', 'sentence-transformers/all-MiniLM-L6-v2'];
@@ -100,6 +121,9 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     await store.dropTable(table);
     manifest = null;
   }
+  const fts = ftsSettings(indexLanguage(config, opts.name));
+  const ftsChanged = manifest !== null && stableStringify(manifest.fts) !== stableStringify(fts);
+  if (ftsChanged) opts.onNotice?.(`full-text language changed for index "${opts.name}" (now ${indexLanguage(config, opts.name)}): rebuilding its BM25 index`);
   const schema = indexSchema(embedder ? embedder.dim : null);
   await store.createTable(table, schema);
 
@@ -155,12 +179,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   // A small change is merged into the existing indexes (optimize: compaction + index deltas);
   // a new table or a large change rebuilds them.
   const small = manifest !== null && (await store.hasIndexOn(table, 'text')) && toAdd.length + toRemove.length <= Math.max(100, rowCount * 0.1);
-  if (changed && small) {
+  if (changed && small && !ftsChanged) {
     await store.optimize(table);
-  } else if (changed) {
+  } else if (changed || ftsChanged) {
     // Rows arrive in many small commits; one compacted fragment halves fetch and search time.
     await store.optimize(table);
-    await store.createSearchIndexes(table, FTS_CONFIG);
+    await store.createSearchIndexes(table, fts);
   }
   let ann: IndexManifest['ann'] = manifest?.ann ?? null;
   if (embedder && rowCount >= config.index.annThreshold && ((changed && !small) || !ann)) {
@@ -181,12 +205,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     table,
     model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim, embedding: embedding! } : null,
     chunker: { config: config.chunking, hash: chunkerHash(config) },
-    fts: FTS_CONFIG,
+    fts,
     ann,
     rows: rowCount,
     tableVersion,
     createdAt: manifest?.createdAt ?? nowDone,
-    updatedAt: changed ? nowDone : manifest!.updatedAt,
+    updatedAt: changed || ftsChanged ? nowDone : manifest!.updatedAt,
   };
   await store.writeManifest(opts.name, next);
   const seconds = (performance.now() - started) / 1000;

@@ -118,6 +118,10 @@ export interface FtsSettings {
   removeStopWords: boolean;
   lowercase: boolean;
   asciiFolding: boolean;
+  /** Character n-gram sizes, for the `ngram` base tokenizer (CJK text has no spaces between words). */
+  ngramMinLength?: number;
+  ngramMaxLength?: number;
+  prefixOnly?: boolean;
 }
 
 /** Whether a store URI points at object storage rather than a local directory. */
