@@ -137,7 +137,8 @@ const GROUP_ROWS = 50;
 /**
  * A whole workbook (or CSV) as one document: per sheet, the first row is the header and the data
  * rows are grouped; each group is an atomic table block that starts with the header line, so
- * every chunk reads on its own. The heading path names the sheet and the rows.
+ * every chunk reads on its own. The heading path names the sheet and the rows (no heading block
+ * for the sheet: it would be merged into the first group's chunk and push the header line down).
  */
 export function sheetsToDocument(
   sheets: Sheet[],
@@ -149,7 +150,6 @@ export function sheetsToDocument(
   const named = sheets.filter((s) => s.rows.length > 0);
   for (const sheet of named) {
     const base = sheet.name ? [sheet.name] : [];
-    if (sheet.name) pieces.push({ text: sheet.name, kind: 'heading', headingPath: base });
     const [header, ...data] = sheet.rows;
     const headerLine = rowLine(header!.cells);
     if (data.length === 0) pieces.push({ text: headerLine, kind: 'table', headingPath: base, atomic: true });
