@@ -74,6 +74,17 @@ export function evaluateGoals(r: BenchResult): Goal[] {
     met: inc ? Boolean(inc.oneChanged.onlyThatDocument) : null,
     data: inc ? `${inc.documents} docs` : '',
   });
+  const watch = sec(r, 'watch');
+  for (const mode of ['bm25', 'hybrid']) {
+    const l = watch?.writeToVisibleMs?.[mode];
+    goals.push({
+      goal: `\`rag ingest --watch\`: file write → new text returned (${mode}), median / p95`,
+      target: '< 2000 ms',
+      value: l ? `${f(l.p50, 0)} / ${f(l.p95, 0)} ms (+ cold \`rag query\` ${f(watch.coldQueryMs?.[mode]?.median, 0)} ms)` : null,
+      met: l ? l.p95 < 2000 : null,
+      data: watch ? `${watch.documents} docs, ${watch.edits} edits, ${watch.model}` : '',
+    });
+  }
   return goals;
 }
 

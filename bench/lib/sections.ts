@@ -303,6 +303,14 @@ async function chunksOfDoc(db: string, docId: string): Promise<number> {
   return rows.length;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Freshness: `rag ingest --watch`, from a file write to its text being found.
+
+export async function watchSection(ctx: SectionContext): Promise<SectionResult> {
+  const { watchFreshness } = await import('./watch.js');
+  return watchFreshness(ctx);
+}
+
 export const SECTIONS = {
   ingest: ingestSection,
   embedding: embeddingSection,
@@ -310,5 +318,6 @@ export const SECTIONS = {
   cold: coldSection,
   ann: annSection,
   incremental: incrementalSection,
+  watch: watchSection,
 } as const;
 export type SectionName = keyof typeof SECTIONS;
