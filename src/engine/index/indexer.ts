@@ -7,6 +7,7 @@ import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
 import { CHUNKS, indexSchema, indexTableName, Store, type FtsSettings, type IndexRow } from '../store/store.js';
 import { arrow } from '../store/arrow.js';
+import { inListChunks } from '../sql.js';
 import type { IndexManifest } from '../store/manifest.js';
 import type { ChunkRow } from '../types.js';
 
@@ -127,12 +128,13 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const schema = indexSchema(embedder ? embedder.dim : null);
   await store.createTable(table, schema);
 
-  const chunks = await store.readAll<ChunkRow>(CHUNKS);
+  const chunks = await store.readAll<{ chunk_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'row_hash']);
   if (chunks.length === 0) throw new UsageError('the store holds no chunks', 'run `rag ingest PATH` first');
   const indexed = new Map((await store.readAll<{ chunk_id: string; row_hash: string }>(table, ['chunk_id', 'row_hash'])).map((r) => [r.chunk_id, r.row_hash]));
-  const wanted = new Map(chunks.map((c) => [c.chunk_id, c]));
-  const toRemove = [...indexed.entries()].filter(([id, h]) => wanted.get(id)?.row_hash !== h).map(([id]) => id);
-  const toAdd = chunks.filter((c) => indexed.get(c.chunk_id) !== c.row_hash).sort((a, b) => (a.chunk_id < b.chunk_id ? -1 : 1));
+  const wanted = new Map(chunks.map((c) => [c.chunk_id, c.row_hash]));
+  const toRemove = [...indexed.entries()].filter(([id, h]) => wanted.get(id) !== h).map(([id]) => id);
+  const addIds = chunks.filter((c) => indexed.get(c.chunk_id) !== c.row_hash).map((c) => c.chunk_id);
+  const toAdd = (await chunkRows(store, addIds, chunks.length)).sort((a, b) => (a.chunk_id < b.chunk_id ? -1 : 1));
   await store.deleteWhereIn(table, 'chunk_id', toRemove);
 
   let embedded = 0;
@@ -227,6 +229,21 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     seconds,
     chunksPerSecond: toAdd.length / Math.max(seconds, 1e-9),
   };
+}
+
+/**
+ * Full rows of the chunks to (re)index. A small update (`rag ingest --watch`, one edited file)
+ * reads just those rows; reading every chunk's text would cost seconds on a large store.
+ */
+async function chunkRows(store: Store, ids: string[], total: number): Promise<ChunkRow[]> {
+  if (ids.length === 0) return [];
+  if (ids.length > 2000 || ids.length > total / 4) {
+    const want = new Set(ids);
+    return (await store.readAll<ChunkRow>(CHUNKS)).filter((c) => want.has(c.chunk_id));
+  }
+  const out: ChunkRow[] = [];
+  for (const where of inListChunks('chunk_id', ids)) out.push(...(await store.readAll<ChunkRow>(CHUNKS, undefined, where)));
+  return out;
 }
 
 /** What the embedder sees of a chunk: its title and heading path give the passage context. */
