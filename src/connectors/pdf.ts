@@ -111,7 +111,7 @@ export async function parsePdfDetailed(bytes: Uint8Array, relPath: string, ocr: 
       if (failures.length === textless && failures.length > 0) {
         throw new InputError(relPath, undefined, `contains no text layer (it is probably a scanned image) and could not be OCRed: ${failures[0]!.error}`, failures[0]!.error.includes('not installed') ? TESSERACT_FIX : 'Re-export the PDF, or OCR it first (e.g. `ocrmypdf in.pdf out.pdf`).');
       }
-      throw new InputError(relPath, undefined, 'contains no extractable text, not even by OCR (its pages are blank or unreadable images)', 'Check the file, or exclude it.');
+      throw new InputError(relPath, undefined, 'contains no extractable text, not even by OCR (its pages are blank or unreadable images)', 'Check the file: if its pages do show text, OCR it with another tool (e.g. `ocrmypdf in.pdf out.pdf`); otherwise exclude it.');
     }
     const info = ((await pdf.getMetadata().catch(() => undefined))?.info ?? {}) as Record<string, unknown>;
     const metaTitle = typeof info.Title === 'string' ? info.Title.trim() : '';
