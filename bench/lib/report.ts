@@ -82,6 +82,17 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   add('`rag serve` hybrid, 8 clients: p99', '< 100 ms', at8?.latencyMs?.p99, (v) => v < 100, on, ' ms');
   add('`rag serve` HTTP overhead over the in-process search, hybrid p50', '< 2 ms', serve?.overhead?.hybrid?.overheadMs?.p50, (v) => v < 2, on, ' ms');
   add('cold `rag query --mode hybrid` with a running `rag serve`, median wall', '< 100 ms', serve?.cold?.hybrid?.wallMs?.median, (v) => v < 100, on, ' ms');
+  const watch = sec(r, 'watch');
+  for (const mode of ['bm25', 'hybrid']) {
+    const l = watch?.writeToVisibleMs?.[mode];
+    goals.push({
+      goal: `\`rag ingest --watch\`: file write → new text returned (${mode}), median / p95`,
+      target: '< 2000 ms',
+      value: l ? `${f(l.p50, 0)} / ${f(l.p95, 0)} ms (+ cold \`rag query\` ${f(watch.coldQueryMs?.[mode]?.median, 0)} ms)` : null,
+      met: l ? l.p95 < 2000 : null,
+      data: watch ? `${watch.documents} docs, ${watch.edits} edits, ${watch.model}` : '',
+    });
+  }
   return goals;
 }
 

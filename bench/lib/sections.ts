@@ -308,6 +308,14 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
   return run(ctx);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Freshness: `rag ingest --watch`, from a file write to its text being found.
+
+export async function watchSection(ctx: SectionContext): Promise<SectionResult> {
+  const { watchFreshness } = await import('./watch.js');
+  return watchFreshness(ctx);
+}
+
 export const SECTIONS = {
   ingest: ingestSection,
   audit: (ctx: SectionContext) => import('./audit-section.js').then((m) => m.auditSection(ctx)),
@@ -317,5 +325,6 @@ export const SECTIONS = {
   ann: annSection,
   incremental: incrementalSection,
   serve: serveSection,
+  watch: watchSection,
 } as const;
 export type SectionName = keyof typeof SECTIONS;

@@ -1,9 +1,18 @@
 import { Command, Option } from 'commander';
-import type { IngestFormat } from '../engine/ingest/ingest.js';
+import type { IngestFormat, IngestSummary } from '../engine/ingest/ingest.js';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { EXIT, UsageError } from '../engine/errors.js';
+import { loadConfig } from '../engine/config.js';
 import { Progress } from '../render/progress.js';
-import { contextFrom } from './context.js';
+import { contextFrom, type Context } from './context.js';
+
+interface IngestFlags {
+  format: IngestFormat;
+  prune: boolean;
+  watch?: boolean;
+  index?: string;
+}
 
 export function registerIngest(program: Command): void {
   program
@@ -12,23 +21,33 @@ export function registerIngest(program: Command): void {
     .argument('<paths...>', 'files or folders (for --format beir: the corpus folder)')
     .addOption(new Option('--format <format>', 'source format').choices(['auto', 'beir', 'jsonl']).default('auto'))
     .option('--no-prune', 'keep documents whose source vanished (default: tombstone them)')
+    .option('--watch', 'keep watching the paths: re-ingest on every change and keep the index current, until Ctrl-C')
+    .option('--index <name>', 'with --watch: the index kept current (default: the config\'s index.name)')
     .addHelpText(
       'after',
       `
 Examples:
   $ rag ingest fixtures/docs fixtures/html fixtures/pdf
+  $ rag ingest fixtures/office fixtures/mail fixtures/scanned
   $ rag ingest --format jsonl fixtures/tickets/tickets.jsonl
   $ rag ingest --format beir ../datasets/scifact --json
+  $ rag ingest --watch docs/            # saved files are searchable within a second or two
 
-Re-running on unchanged sources writes nothing. A file that cannot be read is reported and
-skipped (exit 2 at the end); the rest goes in.`,
+Formats: .md .html .pdf (scanned pages OCRed by tesseract) .txt .docx .pptx .odt .odp .xlsx .ods
+.csv .tsv .eml .mbox .jsonl. Re-running on unchanged sources writes nothing. A file that cannot be
+read is reported and skipped (exit 2 at the end); the rest goes in. With --watch, each batch of
+changes is an ordinary incremental ingest followed by an index update; Ctrl-C ends after the batch
+in flight (--json: one JSON line per batch).`,
     )
-    .action(async (paths: string[], opts: { format: IngestFormat; prune: boolean }, cmd: Command) => {
+    .action(async (paths: string[], opts: IngestFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
       // Bad paths are refused before a store is created for them.
       for (const p of paths) {
         if (!existsSync(p)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
       }
+      if (opts.index && !opts.watch) throw new UsageError('--index is only used with --watch', 'add --watch, or run `rag index --name NAME` after the ingest');
+      if (opts.watch && !opts.prune) throw new UsageError('--watch always removes deleted files; it cannot be combined with --no-prune');
+      if (opts.watch) return watchMode(ctx, paths, opts);
       // Parsers (unified, pdfjs) load only when ingesting.
       const { ingest } = await import('../engine/ingest/ingest.js');
       const store = await ctx.openStore(true);
@@ -42,20 +61,77 @@ skipped (exit 2 at the end); the rest goes in.`,
       });
       progress.done();
       const seconds = (performance.now() - started) / 1000;
-      if (ctx.json) {
-        ctx.emit({ ...summary, seconds: Number(seconds.toFixed(3)) });
-      } else {
-        for (const f of summary.failures) {
-          const where = f.line !== undefined && !f.source.endsWith(`:${f.line}`) ? `${f.source}:${f.line}` : f.source;
-          process.stderr.write(`failed: ${f.error.startsWith(f.source) ? f.error : `${where}: ${f.error}`}\n`);
-        }
-        ctx.print(
-          `ingested: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
-            `${summary.deleted} deleted, ${summary.failed} failed` +
-            (summary.skipped ? `, ${summary.skipped} skipped (no connector for the file type)` : '') +
-            ` — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
-        );
-      }
+      if (ctx.json) ctx.emit({ ...summary, seconds: Number(seconds.toFixed(3)) });
+      else report(ctx, summary, seconds);
       if (summary.failed > 0) process.exitCode = EXIT.USAGE;
     });
+}
+
+function report(ctx: Context, summary: IngestSummary, seconds: number, prefix = ''): void {
+  for (const n of summary.notices) ctx.notice(n);
+  for (const f of summary.failures) {
+    const where = f.line !== undefined && f.line > 0 && !f.source.endsWith(`:${f.line}`) ? `${f.source}:${f.line}` : f.source;
+    process.stderr.write(`${prefix}failed: ${f.error.startsWith(f.source) ? f.error : `${where}: ${f.error}`}\n`);
+  }
+  ctx.print(
+    `${prefix}ingested: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
+      `${summary.deleted} deleted, ${summary.failed} failed` +
+      (summary.skipped ? `, ${summary.skipped} skipped (no connector for the file type)` : '') +
+      ` — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
+  );
+}
+
+/** `--watch`: ingest, then after every burst of changes ingest again and bring the index up to date. */
+async function watchMode(ctx: Context, paths: string[], opts: IngestFlags): Promise<void> {
+  const [{ watchSources }, { buildIndex }] = await Promise.all([import('../engine/ingest/watch.js'), import('../engine/index/indexer.js')]);
+  const store = await ctx.openStore(true);
+  let config = ctx.config;
+  const name = opts.index ?? config.index.name;
+  const noticed = new Set<string>();
+  const notice = (m: string) => noticed.has(m) || (noticed.add(m), ctx.notice(m));
+  const stop = new Promise<void>((resolve) => {
+    const onSignal = () => {
+      ctx.log('stopping: finishing the batch in flight (Ctrl-C again to abort)');
+      process.once('SIGINT', () => process.exit(130));
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await watchSources(store, {
+    paths,
+    format: opts.format,
+    // Re-read before every batch: an edited ACL rule applies to the very next one.
+    config: () => (config = ctx.configPath ? reloadConfig(ctx, config) : config),
+    extraFiles: ctx.configPath ? [ctx.configPath] : [],
+    ignore: [ctx.db],
+    stop,
+    onBatch: async (summary, info) => {
+      const started = performance.now();
+      const changed = summary.added + summary.updated + summary.deleted > 0;
+      const index = changed || info.batch === 0 ? await buildIndex(store, config, { name, onNotice: notice }) : null;
+      const seconds = (performance.now() - started) / 1000;
+      if (ctx.json) {
+        const timing = { ingest_seconds: Number(info.ingestSeconds.toFixed(3)), index_seconds: Number(seconds.toFixed(3)) };
+        process.stdout.write(`${JSON.stringify({ batch: info.batch, events: info.events, ...summary, index, ...timing })}\n`);
+        return;
+      }
+      const time = new Date().toISOString().slice(11, 19);
+      report(ctx, summary, info.ingestSeconds, `[${time}] `);
+      if (index) ctx.print(`[${time}] index "${index.name}": ${index.rows} rows; ${index.embedded} embedded, ${index.removed} removed (${seconds.toFixed(1)}s)`);
+      if (info.batch === 0) ctx.log(`watching ${paths.join(', ')} for changes (Ctrl-C to stop)`);
+    },
+    onError: (err) => process.stderr.write(`watch: batch failed: ${err instanceof Error ? err.message : String(err)}\n`),
+  });
+  store.close();
+}
+
+/** The config file as it is now; an invalid edit keeps the previous config (and says so). */
+function reloadConfig(ctx: Context, current: ReturnType<typeof loadConfig>['config']) {
+  try {
+    return loadConfig(path.relative(process.cwd(), ctx.configPath!)).config;
+  } catch (err) {
+    ctx.notice(`config not reloaded (${err instanceof Error ? err.message : String(err)}); keeping the previous one`);
+    return current;
+  }
 }

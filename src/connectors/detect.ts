@@ -12,7 +12,20 @@ const BY_EXTENSION: Record<string, ConnectorKind> = {
   '.text': 'text',
   '.jsonl': 'jsonl',
   '.ndjson': 'jsonl',
+  '.docx': 'docx',
+  '.pptx': 'pptx',
+  '.xlsx': 'xlsx',
+  '.odt': 'odt',
+  '.odp': 'odp',
+  '.ods': 'ods',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.eml': 'eml',
+  '.mbox': 'mbox',
 };
+
+/** Formats stored as zip packages (Office Open XML, OpenDocument). */
+const ZIPPED = new Set<ConnectorKind>(['docx', 'pptx', 'xlsx', 'odt', 'odp', 'ods']);
 
 export const SUPPORTED_EXTENSIONS = Object.keys(BY_EXTENSION);
 
@@ -21,7 +34,7 @@ export function kindForPath(path: string): ConnectorKind | null {
   return BY_EXTENSION[extensionOf(path)] ?? null;
 }
 
-function extensionOf(path: string): string {
+export function extensionOf(path: string): string {
   const name = path.split(/[\\/]/).pop() ?? path;
   const dot = name.lastIndexOf('.');
   return dot > 0 ? name.slice(dot).toLowerCase() : '';
@@ -46,6 +59,22 @@ export function detectKind(path: string, firstBytes: Uint8Array): ConnectorKind 
     }
     return kind;
   }
+  if (ZIPPED.has(kind)) {
+    // Encrypted Office files are OLE containers, not zips: their connector explains that case.
+    const zip = firstBytes[0] === 0x50 && firstBytes[1] === 0x4b;
+    const ole = firstBytes[0] === 0xd0 && firstBytes[1] === 0xcf && firstBytes[2] === 0x11 && firstBytes[3] === 0xe0;
+    if (!zip && !ole) {
+      throw new InputError(
+        path,
+        undefined,
+        `has a ${extensionOf(path)} extension but is not a ${kind.toUpperCase()} file (it is not a zip package)`,
+        'Rename it to its real type or remove it from the sources.',
+      );
+    }
+    return kind;
+  }
+  // Mail may carry 8-bit bytes of any charset; the mail connector decodes per part.
+  if (kind === 'eml' || kind === 'mbox') return kind;
   if (firstBytes.indexOf(0) !== -1) {
     throw new InputError(
       path,

@@ -24,6 +24,29 @@ const jsonlMapping = z.strictObject({
   metadata: z.array(z.string()).optional(),
 });
 
+/** A spreadsheet rule: rows of matching files become documents (see connectors/tables.ts TableRule). */
+const tableRule = z.strictObject({
+  match: z.string().min(1),
+  id: z.string().min(1).optional(),
+  title: z.string().min(1).optional(),
+  body: z.array(z.string().min(1)).min(1).optional(),
+  acl: z.string().min(1).optional(),
+  tenant: z.string().min(1).optional(),
+  metadata: z.array(z.string().min(1)).optional(),
+});
+
+/**
+ * Full-text languages: a stemming language (LanceDB's tokenizer with that language's stemmer and
+ * stop words), "simple" (words, lowercased, no stemming) or "cjk" (character n-grams, for
+ * Chinese, Japanese and Korean, which have no spaces between words).
+ */
+export const FTS_LANGUAGES = [
+  'english', 'arabic', 'danish', 'dutch', 'finnish', 'french', 'german', 'greek', 'hungarian', 'italian',
+  'norwegian', 'portuguese', 'romanian', 'russian', 'spanish', 'swedish', 'tamil', 'turkish', 'simple', 'cjk',
+] as const;
+export type FtsLanguage = (typeof FTS_LANGUAGES)[number];
+const ftsLanguage = z.enum(FTS_LANGUAGES);
+
 const profile = z.strictObject({
   as: z.array(principal).min(1),
   tenant: z.string().min(1).optional(),
@@ -41,6 +64,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   tenant: z.strictObject({ default: z.string().min(1).default('default') }).prefault({}),
   jsonl: jsonlMapping.prefault({}),
+  tables: z.array(tableRule).default([]),
+  ocr: z
+    .strictObject({
+      /** Tesseract language packs, e.g. "eng", "eng+deu", "chi_sim". */
+      languages: z.string().regex(/^[A-Za-z_]+(\+[A-Za-z_]+)*$/, 'tesseract language codes joined by "+", e.g. "eng+deu"').default('eng'),
+      dpi: z.number().int().min(72).max(600).default(300),
+    })
+    .prefault({}),
   chunking: z
     .strictObject({
       maxTokens: z.number().int().min(16).max(8192).default(256),
@@ -57,6 +88,9 @@ export const configSchema = z.strictObject({
       annThreshold: z.number().int().min(256).default(4096),
       /** Rows per IVF partition of the ANN index (each partition holds one HNSW graph). */
       annPartitionRows: z.number().int().min(1000).default(250_000),
+      /** Full-text language of every index, unless `languages` names one for that index. */
+      language: ftsLanguage.default('english'),
+      languages: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), ftsLanguage).default({}),
     })
     .prefault({}),
   retrieval: z

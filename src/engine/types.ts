@@ -4,7 +4,22 @@
  * DocumentRow / ChunkRow; the retriever returns Hit.
  */
 
-export type ConnectorKind = 'markdown' | 'html' | 'pdf' | 'text' | 'jsonl' | 'beir';
+export type ConnectorKind =
+  | 'markdown'
+  | 'html'
+  | 'pdf'
+  | 'text'
+  | 'jsonl'
+  | 'beir'
+  | 'docx'
+  | 'pptx'
+  | 'xlsx'
+  | 'odt'
+  | 'odp'
+  | 'ods'
+  | 'csv'
+  | 'eml'
+  | 'mbox';
 
 export type BlockKind =
   | 'heading'
@@ -26,8 +41,10 @@ export interface Block {
   kind: BlockKind;
   /** Headings above (and including, for a heading block) this block, outermost first. */
   headingPath: string[];
-  /** 1-based page number for paginated sources (PDF). */
+  /** 1-based page number for paginated sources (PDF page, slide of a deck). */
   page?: number;
+  /** The text was recognised from an image by OCR (a scanned PDF page), not read from a text layer. */
+  ocr?: boolean;
   /** Never cut in half (code blocks, tables) unless it alone exceeds the hard maximum. */
   atomic?: boolean;
 }
@@ -59,6 +76,8 @@ export interface ChunkDraft {
   text: string;
   headingPath: string[];
   page?: number;
+  /** Set when the chunk's text is OCR output (its blocks were). */
+  ocr?: boolean;
   charStart: number;
   charEnd: number;
   tokens: number;

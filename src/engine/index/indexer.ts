@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { RagConfig } from '../config.js';
+import type { FtsLanguage, RagConfig } from '../config.js';
 import { UsageError } from '../errors.js';
-import { sha256 } from '../hash.js';
+import { sha256, stableStringify } from '../hash.js';
 import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
 import { CHUNKS, indexSchema, indexTableName, Store, type FtsSettings, type IndexRow } from '../store/store.js';
 import { arrow } from '../store/arrow.js';
+import { inListChunks } from '../sql.js';
 import type { IndexManifest } from '../store/manifest.js';
 import type { ChunkRow } from '../types.js';
 
@@ -45,6 +46,27 @@ export const FTS_CONFIG: FtsSettings = {
   lowercase: true,
   asciiFolding: true,
 };
+
+/**
+ * Full-text settings of a language (config `index.language`, or `index.languages[NAME]` for one
+ * index). Stemming languages use LanceDB's stemmer and stop words; "cjk" indexes overlapping
+ * character unigrams and bigrams, because Chinese and Japanese do not separate words with spaces:
+ * a query is cut the same way (LanceDB tokenises it with the index's own settings), so a two-
+ * character word matches as a bigram and a single character still matches at all.
+ */
+export function ftsSettings(language: FtsLanguage): FtsSettings {
+  if (language === 'english') return FTS_CONFIG;
+  if (language === 'cjk') {
+    return { ...FTS_CONFIG, baseTokenizer: 'ngram', ngramMinLength: 1, ngramMaxLength: 2, prefixOnly: false, stem: false, removeStopWords: false };
+  }
+  if (language === 'simple') return { ...FTS_CONFIG, stem: false, removeStopWords: false };
+  return { ...FTS_CONFIG, language: language[0]!.toUpperCase() + language.slice(1) };
+}
+
+/** The full-text language of a named index: its own entry in `index.languages`, else `index.language`. */
+export function indexLanguage(config: RagConfig, name: string): FtsLanguage {
+  return config.index.languages[name] ?? config.index.language;
+}
 
 /** Preference order when no model is named: the strongest embedder that is present. */
 const PREFERRED_MODELS = ['BAAI/bge-small-en-v1.5', 'sentence-transformers/all-MiniLM-L6-v2'];
@@ -100,15 +122,19 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     await store.dropTable(table);
     manifest = null;
   }
+  const fts = ftsSettings(indexLanguage(config, opts.name));
+  const ftsChanged = manifest !== null && stableStringify(manifest.fts) !== stableStringify(fts);
+  if (ftsChanged) opts.onNotice?.(`full-text language changed for index "${opts.name}" (now ${indexLanguage(config, opts.name)}): rebuilding its BM25 index`);
   const schema = indexSchema(embedder ? embedder.dim : null);
   await store.createTable(table, schema);
 
-  const chunks = await store.readAll<ChunkRow>(CHUNKS);
+  const chunks = await store.readAll<{ chunk_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'row_hash']);
   if (chunks.length === 0) throw new UsageError('the store holds no chunks', 'run `rag ingest PATH` first');
   const indexed = new Map((await store.readAll<{ chunk_id: string; row_hash: string }>(table, ['chunk_id', 'row_hash'])).map((r) => [r.chunk_id, r.row_hash]));
-  const wanted = new Map(chunks.map((c) => [c.chunk_id, c]));
-  const toRemove = [...indexed.entries()].filter(([id, h]) => wanted.get(id)?.row_hash !== h).map(([id]) => id);
-  const toAdd = chunks.filter((c) => indexed.get(c.chunk_id) !== c.row_hash).sort((a, b) => (a.chunk_id < b.chunk_id ? -1 : 1));
+  const wanted = new Map(chunks.map((c) => [c.chunk_id, c.row_hash]));
+  const toRemove = [...indexed.entries()].filter(([id, h]) => wanted.get(id) !== h).map(([id]) => id);
+  const addIds = chunks.filter((c) => indexed.get(c.chunk_id) !== c.row_hash).map((c) => c.chunk_id);
+  const toAdd = (await chunkRows(store, addIds, chunks.length)).sort((a, b) => (a.chunk_id < b.chunk_id ? -1 : 1));
   await store.deleteWhereIn(table, 'chunk_id', toRemove);
 
   let embedded = 0;
@@ -155,12 +181,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   // A small change is merged into the existing indexes (optimize: compaction + index deltas);
   // a new table or a large change rebuilds them.
   const small = manifest !== null && (await store.hasIndexOn(table, 'text')) && toAdd.length + toRemove.length <= Math.max(100, rowCount * 0.1);
-  if (changed && small) {
+  if (changed && small && !ftsChanged) {
     await store.optimize(table);
-  } else if (changed) {
+  } else if (changed || ftsChanged) {
     // Rows arrive in many small commits; one compacted fragment halves fetch and search time.
     await store.optimize(table);
-    await store.createSearchIndexes(table, FTS_CONFIG);
+    await store.createSearchIndexes(table, fts);
   }
   let ann: IndexManifest['ann'] = manifest?.ann ?? null;
   if (embedder && rowCount >= config.index.annThreshold && ((changed && !small) || !ann)) {
@@ -181,12 +207,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     table,
     model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim, embedding: embedding! } : null,
     chunker: { config: config.chunking, hash: chunkerHash(config) },
-    fts: FTS_CONFIG,
+    fts,
     ann,
     rows: rowCount,
     tableVersion,
     createdAt: manifest?.createdAt ?? nowDone,
-    updatedAt: changed ? nowDone : manifest!.updatedAt,
+    updatedAt: changed || ftsChanged ? nowDone : manifest!.updatedAt,
   };
   await store.writeManifest(opts.name, next);
   const seconds = (performance.now() - started) / 1000;
@@ -203,6 +229,21 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     seconds,
     chunksPerSecond: toAdd.length / Math.max(seconds, 1e-9),
   };
+}
+
+/**
+ * Full rows of the chunks to (re)index. A small update (`rag ingest --watch`, one edited file)
+ * reads just those rows; reading every chunk's text would cost seconds on a large store.
+ */
+async function chunkRows(store: Store, ids: string[], total: number): Promise<ChunkRow[]> {
+  if (ids.length === 0) return [];
+  if (ids.length > 2000 || ids.length > total / 4) {
+    const want = new Set(ids);
+    return (await store.readAll<ChunkRow>(CHUNKS)).filter((c) => want.has(c.chunk_id));
+  }
+  const out: ChunkRow[] = [];
+  for (const where of inListChunks('chunk_id', ids)) out.push(...(await store.readAll<ChunkRow>(CHUNKS, undefined, where)));
+  return out;
 }
 
 /** What the embedder sees of a chunk: its title and heading path give the passage context. */

@@ -94,6 +94,7 @@ export function chunkDocument(doc: ParsedDocument, cfg: ChunkerConfig = DEFAULT_
   flush();
 
   const drafts: ChunkDraft[] = [];
+  const ocrBlocks = blocks.filter((b) => b.ocr);
   for (const s of spans) {
     const { start, end } = trimSpan(text, s.start, s.end);
     if (end <= start) continue;
@@ -107,6 +108,7 @@ export function chunkDocument(doc: ParsedDocument, cfg: ChunkerConfig = DEFAULT_
       tokens: estimateTokens(chunkText),
     };
     if (s.page !== undefined) draft.page = s.page;
+    if (ocrBlocks.some((b) => b.start < end && b.end > start)) draft.ocr = true;
     drafts.push(draft);
   }
   return drafts;
@@ -142,10 +144,14 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || c === 0x3000;
 }
 
-/** Sentence ends (prose) or line ends (code, tables): the preferred places to cut. */
-const SENTENCE_END = /[.!?…]+["'’”)\]]*\s+|\n\s*/g;
+/**
+ * Sentence ends (prose) or line ends (code, tables): the preferred places to cut. Chinese and
+ * Japanese end sentences with 。！？ (and closing brackets) and no space after them.
+ */
+const SENTENCE_END = /[.!?…]+["'’”)\]]*\s+|[。！？]+[」』”’）)]*\s*|\n\s*/g;
 const LINE_END = /\n/g;
-const WORD = /\S+/g;
+/** A word: a run of non-space characters, except that each CJK character is a word of its own. */
+const WORD = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]|[^\s\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]+/gu;
 
 /** Spans of [start, end) that end at a separator match, trimmed. */
 function segments(text: string, start: number, end: number, sep: RegExp): Span[] {

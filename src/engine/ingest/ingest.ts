@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileDocId, kindForPath, parseBeirCorpus, parseFile, parseJsonl } from '../../connectors/index.js';
+import { fileDocId, isMultiDocument, kindForPath, parseBeirCorpus, parseJsonl, parseSource, type ParseFileOptions } from '../../connectors/index.js';
 import { walk } from '../../connectors/filesystem.js';
 import { AclInputError, aclForSource } from '../acl.js';
 import { chunkDocument } from './chunker.js';
@@ -43,6 +43,8 @@ export interface IngestSummary {
   chunksWritten: number;
   documents: number;
   failures: IngestFailure[];
+  /** One-line notices about the run as a whole (e.g. OCR unavailable), each once. */
+  notices: string[];
   storeVersion: number | null;
 }
 
@@ -72,6 +74,8 @@ export function buildRows(
     chunker: chunkerHash(config),
   });
   const drafts = chunkDocument(parsed, config.chunking);
+  // OCR output is flagged per chunk, so a filter (`ocr=true`) or a reader can weigh it.
+  const ocrMetadata = { ...(parsed.metadata ?? {}), ocr: true };
   const chunks: ChunkRow[] = drafts.map((d) => {
     const textHash = sha256(d.text);
     const base = {
@@ -89,8 +93,8 @@ export function buildRows(
       tokens: d.tokens,
       acl,
       tenant,
-      metadata: metadataJson,
-      meta_kv: metaKv,
+      metadata: d.ocr ? stableStringify(ocrMetadata) : metadataJson,
+      meta_kv: d.ocr ? metadataKeyValues(ocrMetadata) : metaKv,
       content_hash: textHash,
     };
     return { ...base, row_hash: stableHash(base) };
@@ -124,8 +128,11 @@ async function* readSources(
   failures: IngestFailure[],
   scopes: string[],
   known: Map<string, ExistingDoc>,
+  notices: string[],
 ): AsyncGenerator<ParsedDocument | { unchangedId: string } | { unsupported: string }> {
   const configPrint = fileConfigFingerprint(config);
+  const parseOpts: ParseFileOptions = { tables: config.tables, ocr: config.ocr };
+  const note = (ns: string[]) => ns.forEach((n) => notices.includes(n) || notices.push(n));
   for (const p of opts.paths) {
     const abs = path.resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
@@ -159,6 +166,17 @@ async function* readSources(
         yield { unsupported: file.rel };
         continue;
       }
+      if (isMultiDocument(file.rel, parseOpts)) {
+        try {
+          const batch = await parseSource(file.abs, file.rel, parseOpts);
+          failures.push(...batch.failures);
+          note(batch.notices);
+          yield* batch.documents;
+        } catch (err) {
+          failures.push({ source: file.rel, error: errorMessage(err) });
+        }
+        continue;
+      }
       try {
         // Same size, mtime and settings as when it was stored: nothing to parse.
         const st = statSync(file.abs);
@@ -168,8 +186,11 @@ async function* readSources(
           yield { unchangedId: prev.doc_id };
           continue;
         }
-        const doc = await parseFile(file.abs, file.rel);
-        if (doc) yield { ...doc, fingerprint };
+        const batch = await parseSource(file.abs, file.rel, parseOpts);
+        failures.push(...batch.failures);
+        note(batch.notices);
+        // Partly unreadable (a page OCR could not read): no fingerprint, so the next run retries it.
+        for (const doc of batch.documents) yield batch.failures.length ? doc : { ...doc, fingerprint };
       } catch (err) {
         failures.push({ source: file.rel, error: errorMessage(err), ...(err instanceof AclInputError ? { withdraw: fileDocId(file.rel) } : {}) });
       }
@@ -183,7 +204,7 @@ async function* readSources(
  */
 const PARSER_VERSION = 1;
 function fileConfigFingerprint(config: RagConfig): string {
-  return stableHash({ acl: config.acl, tenant: config.tenant, chunking: config.chunking, parser: PARSER_VERSION }).slice(0, 16);
+  return stableHash({ acl: config.acl, tenant: config.tenant, chunking: config.chunking, parser: PARSER_VERSION, ocr: config.ocr }).slice(0, 16);
 }
 
 function walkScope(abs: string, cwd: string): string {
@@ -216,6 +237,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     chunksWritten: 0,
     documents: 0,
     failures: [],
+    notices: [],
     storeVersion: null,
   };
   const seen = new Set<string>();
@@ -241,7 +263,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   };
 
   const failures: IngestFailure[] = [];
-  for await (const item of readSources(opts, config, cwd, failures, scopes, existing)) {
+  for await (const item of readSources(opts, config, cwd, failures, scopes, existing, summary.notices)) {
     if ('unsupported' in item) {
       summary.skipped++;
       continue;

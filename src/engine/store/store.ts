@@ -118,6 +118,10 @@ export interface FtsSettings {
   removeStopWords: boolean;
   lowercase: boolean;
   asciiFolding: boolean;
+  /** Character n-gram sizes, for the `ngram` base tokenizer (CJK text has no spaces between words). */
+  ngramMinLength?: number;
+  ngramMaxLength?: number;
+  prefixOnly?: boolean;
 }
 
 /** Whether a store URI points at object storage rather than a local directory. */
@@ -223,8 +227,8 @@ export class Store {
     let q = t.query();
     if (columns) q = q.select(columns);
     if (where) q = q.where(where);
-    const rows = await q.toArray();
-    return rows.map((r) => plainRow<T>(r));
+    // Column-wise conversion: LanceDB's row proxies (toArray) cost ~0.5 ms per row on wide tables.
+    return arrowRows<T>(await q.toArrow());
   }
 
   /** Upsert by key column: inserting twice is harmless, which makes interrupted runs resumable. */
