@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { metricsJson, type ArtifactFiles, type EvalOutcome } from '../engine/evaluation/eval.js';
-import { describeGateResult, type GateOutcome } from '../engine/evaluation/gate.js';
+import type { GateOutcome } from '../engine/evaluation/gate.js';
 import type { GoldenSet } from '../engine/evaluation/goldens.js';
 import { formatRun } from '../engine/evaluation/trec.js';
 import { stableHash } from '../engine/hash.js';
@@ -33,7 +33,7 @@ export function evalArtifactFiles(
   };
   const tag = `rag-${outcome.retrieval.mode}${opts.rerank ? '-rerank' : ''}`;
   const stamp = createdAt.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const gateLines = opts.gate ? opts.gate.results.map(describeGateResult) : [];
+  const gateLines = opts.gate ? opts.gate.lines : [];
   return {
     defaultDir: path.join('runs', `${stamp}-${outcome.retrieval.index}-${outcome.retrieval.mode}${opts.rerank ? '-rerank' : ''}`),
     files: {
