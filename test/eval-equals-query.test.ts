@@ -17,7 +17,6 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type RagConfig } from '../src/engine/config.js';
-import { callerFor } from '../src/engine/evaluation/eval.js';
 import { loadGoldenSet, type GoldenSet } from '../src/engine/evaluation/goldens.js';
 import { evaluate, rankTopic } from '../src/engine/evaluation/metrics.js';
 import type { Run } from '../src/engine/evaluation/qrels.js';
@@ -28,6 +27,10 @@ import type { RetrievalMode } from '../src/engine/types.js';
 import { FIXTURE_CONFIG, FIXTURES, rag, requireModel, ROOT, SHARED, STATIC_MODEL, tempDir } from './helpers/cli.js';
 
 const MODES: RetrievalMode[] = ['bm25', 'vector', 'hybrid'];
+
+/** The caller `rag query --as … --tenant …` builds for a golden line (public is always held). */
+const callerFor = (q: GoldenSet['queries'][number], fallback: { principals: string[]; tenant: string }) =>
+  q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? fallback.tenant } : { ...fallback, tenant: q.tenant ?? fallback.tenant };
 
 interface Setup {
   dir: string;

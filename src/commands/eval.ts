@@ -126,7 +126,7 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
         judged_missing: outcome.coverage.missing, gate: gate ?? undefined,
       });
     } else {
-      printSummary(ctx, outcome.result.mean, ks, `${outcome.result.queries} queries · ${outcome.retrieval.mode}${rerank ? ` + rerank` : ''} · index "${outcome.retrieval.index}" · ranked ${outcome.retrieval.depth} deep`);
+      printSummary(ctx, outcome.result.mean, ks, `${outcome.result.queries} queries · ${outcome.retrieval.mode}${rerank ? ` + rerank` : ''} · index "${outcome.retrieval.index}" · run depth ${outcome.retrieval.depth}`);
       const total = outcome.timings.total_ms;
       if (total) ctx.print(`latency (as rag query -k ${ctx.config.retrieval.k}): p50 ${total.p50.toFixed(1)} ms · p95 ${total.p95.toFixed(1)} ms · p99 ${total.p99.toFixed(1)} ms`);
       if (outcome.coverage.missing) ctx.print(`judged_missing: ${outcome.coverage.missing} judged-relevant ids could not be retrieved`);

@@ -105,7 +105,8 @@ export function powerNotes(result: DiffResult): string[] {
   const m = result.metrics.length;
   const mde = result.metrics.map((x) => `${x.metric} ${x.mde === null ? '—' : x.mde.toFixed(4)}`).join(' · ');
   const notes = [`Power: smallest |Δ| detected with ${Math.round(s.power * 100)}% power (paired t, alpha ${s.alpha}${m > 1 ? `/${m}` : ''}): ${mde}.`];
-  const blind = result.metrics.filter((x) => x.min_p >= s.alpha);
+  // Only metrics that moved: with no query changed there is nothing the test missed.
+  const blind = result.metrics.filter((x) => x.min_p >= s.alpha && x.wins + x.losses > 0);
   if (blind.length) {
     notes.push(
       `Underpowered: with ${result.queries.paired} paired queries the test can never reach alpha ${s.alpha} on ` +
