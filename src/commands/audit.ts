@@ -100,6 +100,7 @@ Examples:
   $ rag audit acl
   $ rag audit acl --index default --max-probes 1000 --seed 7 --out reports/acl.md
   $ rag audit acl --mode bm25 --json
+  $ rag audit acl --gate "leaks<=0"             # gate on leaks only, report violations
 
 Callers: each tenant with only "public", every principal found in any ACL (plus public) in every
 tenant, and a caller with no principals at all. Each probed chunk gets two queries (its top tf-idf

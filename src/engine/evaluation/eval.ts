@@ -73,7 +73,7 @@ function liftToDocs(qrels: Qrels): Qrels {
 }
 
 /** The caller a golden query runs as: its own principals (always with public), else the eval's. */
-export function callerFor(q: GoldenQuery, fallback: Caller): Caller {
+function callerFor(q: GoldenQuery, fallback: Caller): Caller {
   return q.principals
     ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? fallback.tenant }
     : { ...fallback, tenant: q.tenant ?? fallback.tenant };

@@ -219,7 +219,6 @@ export class Retriever {
     const ids = new Set<string>();
     const docs = new Set<string>();
     const units = () => (opts.groupByDoc ? docs.size : ranked.length);
-    let rows: Map<string, Hit['chunk']> | undefined;
     for (let depth = headDepth, first = true; ; depth *= TIER_GROWTH, first = false) {
       const { fused, exhausted } = await pass(depth);
       let list = fused;
@@ -227,8 +226,8 @@ export class Retriever {
         const tr = performance.now();
         const reranker = await loadReranker(rerankId);
         const head = fused.slice(0, rerankTopN);
-        rows = await this.fetchRows(head.map((e) => e.c.ref), opts.caller);
-        const scores = await reranker.score(query, head.map((e) => rows!.get(e.id)!.text));
+        const headRows = await this.fetchRows(head.map((e) => e.c.ref), opts.caller);
+        const scores = await reranker.score(query, head.map((e) => headRows.get(e.id)!.text));
         head.forEach((e, i) => {
           e.scores.rerank = scores[i]!;
           e.score = scores[i]!;
@@ -256,9 +255,9 @@ export class Retriever {
       return { mode, hits: [], ranked: refs, timings };
     }
     const tf2 = performance.now();
-    rows = await this.fetchRows(top.map((e) => e.c.ref), opts.caller);
+    const rows = await this.fetchRows(top.map((e) => e.c.ref), opts.caller);
     timings.fetch_ms = performance.now() - tf2;
-    const hits: Hit[] = top.map((e, i) => ({ rank: i + 1, score: e.score, chunk: rows!.get(e.id)!, scores: e.scores }));
+    const hits: Hit[] = top.map((e, i) => ({ rank: i + 1, score: e.score, chunk: rows.get(e.id)!, scores: e.scores }));
     timings.total_ms = performance.now() - t0;
     return { mode, hits, ranked: refs, timings };
   }
