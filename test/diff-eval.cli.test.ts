@@ -74,7 +74,8 @@ describe('rag diff-eval (built CLI)', () => {
       expect(m.delta).toBe(0);
     }
     expect(out.gate.passed).toBe(true);
-    expect(r.stderr).toContain('gate: passed');
+    // --json owns stdout: the verdict lines travel in the JSON.
+    expect(out.gate.lines).toEqual(['gate: passed ndcg@10:-0.01: ndcg@10 changed +0.0000 (allowed drop 0.0100), p=1.000 at alpha 0.05: within the allowed drop', 'gate: passed']);
   });
 
   it('prints a table per metric and what changed between the manifests', () => {
@@ -90,11 +91,12 @@ describe('rag diff-eval (built CLI)', () => {
     expect(r.code, r.stderr).toBe(1);
     const g = (rank: number) => 1 / Math.log2(rank + 1);
     const drop = (20 * (g(5) - g(1)) + 20 * (g(6) - g(2))) / N;
-    const line = r.stderr.split('\n').find((l) => l.includes('FAILED ndcg@10'));
-    expect(line, r.stderr).toBeDefined();
+    // Verdict lines on stdout, as eval and audit print them.
+    const line = r.stdout.split('\n').find((l) => l.startsWith('gate: FAILED ndcg@10'));
+    expect(line, r.stdout).toBeDefined();
     expect(line).toContain(drop.toFixed(4));
     expect(line).toMatch(/p=[0-9.e-]+/);
-    expect(r.stderr).toContain('gate: FAILED');
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('gate: FAILED (1 of 1 rules)');
 
     const out = path.join(dir, 'reports', 'drop');
     const junit = readFileSync(path.join(out, 'junit.xml'), 'utf8');
@@ -127,7 +129,7 @@ describe('rag diff-eval (built CLI)', () => {
   it('no-significant-regression fails on the planted drop too', () => {
     const r = rag('diff-eval', 'drop/a', 'drop/b', '--gate', 'no-significant-regression');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/significant drop in ndcg@10/);
+    expect(r.stdout).toMatch(/gate: FAILED no-significant-regression: significant drop in ndcg@10/);
   });
 
   it('noise only: not significant, exit 0 with a gate', () => {

@@ -3,12 +3,14 @@ import {
   checkDiffGate,
   checkGate,
   describeGateResult,
+  evalGateNames,
   normaliseMetricName,
   parseDiffGate,
   parseGate,
 } from '../src/engine/evaluation/gate.js';
 import { UsageError } from '../src/engine/errors.js';
-import type { MetricComparison } from '../src/engine/evaluation/stats.js';
+import { studentQuantileTwoSided, testPower, type MetricComparison } from '../src/engine/evaluation/stats.js';
+import { contentGateValues, parseContentGate } from '../src/engine/audit/content-audit.js';
 import { junitXml } from '../src/render/junit.js';
 
 function usageError(fn: () => unknown): UsageError {
@@ -77,7 +79,10 @@ describe('checkGate', () => {
     expect(mrr.passed).toBe(false); // strict > at equality fails
     expect(mrr.margin).toBe(0);
     expect(map).toMatchObject({ actual: null, passed: false, margin: null });
-    expect(describeGateResult(ndcg)).toBe('ndcg@10 = 0.6000, required >= 0.6200: missed by 0.0200');
+    expect(describeGateResult(ndcg)).toBe('ndcg@10 = 0.6000, missed by 0.0200');
+    expect(out.lines[0]).toBe('gate: FAILED ndcg@10 >= 0.62: ndcg@10 = 0.6000, missed by 0.0200');
+    expect(out.lines[1]).toBe('gate: passed recall@100 >= 0.9: recall@100 = 0.9500, passed by 0.0500');
+    expect(out.lines.at(-1)).toBe('gate: FAILED (4 of 5 rules)');
     expect(describeGateResult(map)).toMatch(/not measured/);
   });
 
@@ -93,8 +98,8 @@ describe('checkGate', () => {
     expect(xml).toContain('tests="5" failures="4"');
     expect(xml).toContain('name="rag eval &lt;gold &amp; set&gt;"');
     expect(xml).toContain('name="ndcg@10 &gt;= 0.62"');
-    expect(xml).toContain('ndcg@10 = 0.6000, required &gt;= 0.6200: missed by 0.0200');
-    expect(xml).toContain('p95_ms = 310, required &lt;= 300: missed by 10');
+    expect(xml).toContain('ndcg@10 = 0.6000, missed by 0.0200');
+    expect(xml).toContain('p95_ms = 310, missed by 10');
     // passed rule has no failure element
     expect(xml).toMatch(/name="recall@100 &gt;= 0.9">\s*<system-out>[^<]*passed by 0.0500<\/system-out>\s*<\/testcase>/);
   });
@@ -145,5 +150,99 @@ describe('diff gates', () => {
     const xml = junitXml('diff', bad.results);
     expect(xml).toContain('failures="1"');
     expect(xml).toContain('name="no-significant-regression"');
+  });
+});
+
+describe('one gate grammar: names checked before any work', () => {
+  const names = evalGateNames([1, 3, 5, 10, 100]);
+
+  it('eval gates accept every metric the eval computes, latency keys and judged_missing', () => {
+    expect(parseGate('ndcg@10>=0.6,P@5>=0.1,p90_ms<=100,max_ms<1000,judged_missing<=0', names).map((r) => r.metric))
+      .toEqual(['ndcg@10', 'precision@5', 'p90_ms', 'max_ms', 'judged_missing']);
+  });
+
+  it('a cutoff the eval does not compute is refused, saying how to compute it', () => {
+    const e = usageError(() => parseGate('ndcg@20>=0.5', names));
+    expect(e.message).toMatch(/"ndcg@20" is not measured here.*add 20 with --k 1,3,5,10,20,100/);
+    expect(e.fix).toMatch(/ndcg@\{1,3,5,10,100\}/);
+  });
+
+  it('an unknown name (p95) is refused, naming the valid ones', () => {
+    const e = usageError(() => parseGate('p95<=300', names));
+    expect(e.message).toMatch(/unknown name "p95"/);
+    expect(e.fix).toMatch(/p95_ms/);
+    expect(e.fix).toMatch(/judged_missing/);
+  });
+
+  it('a run file has no latency to gate on', () => {
+    expect(usageError(() => parseGate('p95_ms<=300', evalGateNames([10], { latency: false }))).message).toMatch(/unknown name "p95_ms"/);
+  });
+
+  it('audit content gates: a bare severity is short for "no finding at or above it"', () => {
+    expect(parseContentGate('high')).toEqual([{ metric: 'high', op: '<=', threshold: 0, source: 'high <= 0' }]);
+    expect(parseContentGate('critical<=0, findings <= 20').map((r) => r.source)).toEqual(['critical <= 0', 'findings <= 20']);
+    expect(usageError(() => parseContentGate('ndcg@10>=0.5')).fix).toMatch(/critical, high, medium, low, findings/);
+    const out = checkGate(parseContentGate('high'), contentGateValues([{ severity: 'critical' }, { severity: 'low' }]));
+    expect(out.lines).toEqual(['gate: FAILED high <= 0: high = 1, missed by 1', 'gate: FAILED (1 of 1 rules)']);
+  });
+
+  it('diff gates take the operator form too: METRIC>=-allowed-drop', () => {
+    expect(parseDiffGate('ndcg@10>=-0.01')).toEqual([{ kind: 'max-drop', metric: 'ndcg@10', maxDrop: 0.01, source: 'ndcg@10 >= -0.01' }]);
+    expect(usageError(() => parseDiffGate('ndcg@10<=0.01')).fix).toMatch(/ndcg@10>=-0.01/);
+    expect(usageError(() => parseDiffGate('ndcg@10>=0.02')).message).toMatch(/does not bound a drop/);
+  });
+});
+
+describe('diff gates on a set too small to tell', () => {
+  // Three queries: the exact permutation test can never go below p = 2/8 = 0.25.
+  const tiny = (delta: number, p: number, mde: number | null = 0.9) => ({ ...comparison('ndcg@10', delta, p), n: 3, min_p: 0.25, mde });
+
+  it('a drop beyond the allowance fails by default, even though p can never reach alpha', () => {
+    const out = checkDiffGate(parseDiffGate('ndcg@10:-0.01'), [tiny(-1, 0.25)], 0.05);
+    expect(out.passed).toBe(false);
+    expect(out.results[0].message).toMatch(/too small for the test to ever reach alpha 0\.05 \(smallest possible p 0\.250\)/);
+    expect(out.lines[0]).toMatch(/^gate: FAILED ndcg@10:-0\.01: /);
+  });
+
+  it('--underpowered warn passes it with a warning line', () => {
+    const out = checkDiffGate(parseDiffGate('ndcg@10:-0.01'), [tiny(-1, 0.25)], 0.05, 'warn');
+    expect(out.passed).toBe(true);
+    expect(out.results[0].warning).toBe(true);
+    expect(out.lines).toEqual([expect.stringMatching(/^gate: WARNING ndcg@10:-0\.01: .*--underpowered warn/), 'gate: passed']);
+  });
+
+  it('a drop within the allowance, or a gain, passes whatever the power', () => {
+    expect(checkDiffGate(parseDiffGate('ndcg@10:-0.5'), [tiny(-0.2, 0.25)]).passed).toBe(true);
+    expect(checkDiffGate(parseDiffGate('ndcg@10:-0.01'), [tiny(0.3, 0.25)]).passed).toBe(true);
+  });
+
+  it('on a set that can reach alpha, a non-significant drop smaller than the detectable effect still fails; a larger one passes', () => {
+    const big = (delta: number, mde: number) => ({ ...comparison('ndcg@10', delta, 0.2), min_p: 1e-4, mde });
+    const weak = checkDiffGate(parseDiffGate('ndcg@10:-0.01'), [big(-0.03, 0.08)]);
+    expect(weak.passed).toBe(false);
+    expect(weak.results[0].message).toMatch(/detects only changes of 0\.0800 or more at 80% power/);
+    expect(checkDiffGate(parseDiffGate('ndcg@10:-0.01'), [big(-0.03, 0.02)]).passed).toBe(true);
+  });
+
+  it('no-significant-regression fails a drop the test cannot speak about', () => {
+    expect(checkDiffGate(parseDiffGate('no-significant-regression'), [tiny(-0.1, 0.25)]).passed).toBe(false);
+    expect(checkDiffGate(parseDiffGate('no-significant-regression'), [tiny(0.1, 0.25)]).passed).toBe(true);
+  });
+});
+
+describe('testPower', () => {
+  it('inverts the t distribution', () => {
+    expect(studentQuantileTwoSided(0.05, 2)).toBeCloseTo(4.302653, 5);
+    expect(studentQuantileTwoSided(0.4, 2)).toBeCloseTo(1.06066, 5);
+    expect(studentQuantileTwoSided(0.05, 1e6)).toBeCloseTo(1.959966, 4);
+  });
+
+  it('smallest p = 2 / 2^(non-zero differences); MDE from the paired spread', () => {
+    const p = testPower([0, 0, 0, 0.5], [0.1, 0.2, 0.3, 0.5], 0.05);
+    expect(p.min_p).toBe(0.25);
+    // d = 0.1, 0.2, 0.3, 0: sd = 0.129099, n = 4, t(0.975, 3) = 3.182446, t(0.8, 3) = 0.978472
+    expect(p.mde).toBeCloseTo(((3.182446 + 0.978472) * 0.1290994) / 2, 5);
+    expect(testPower([1], [0], 0.05)).toEqual({ min_p: 1, mde: null });
+    expect(testPower(new Array(40).fill(0), new Array(40).fill(1), 0.05).min_p).toBeCloseTo(1 / 10_001, 12);
   });
 });

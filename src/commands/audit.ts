@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import { auditAcl } from '../engine/audit/acl-probe.js';
-import { auditContent } from '../engine/audit/content-audit.js';
+import { auditContent, parseContentGate } from '../engine/audit/content-audit.js';
+import { checkGate, countGateNames, parseGate, type GateOutcome, type GateRule } from '../engine/evaluation/gate.js';
 import { buildLineage } from '../engine/audit/lineage.js';
 import { isSeverity, SEVERITIES, type Family, type Severity } from '../engine/audit/rules.js';
 import { checkOutDir, writeOutDir } from '../engine/artifact.js';
@@ -23,9 +24,12 @@ function severityOption(flag: string) {
 }
 
 /** --out DIR: report.md, report.html and report.json, written atomically. */
+/** Every audit report directory holds it: what makes it replaceable by the next audit. */
+const AUDIT_MARKER = 'report.json';
+
 function writeReport(ctx: Context, opts: { out?: string; overwrite?: boolean }, markdown: string, htmlText: string, report: unknown): void {
   if (!opts.out) return;
-  const dir = writeOutDir(opts.out, auditReportFiles(markdown, htmlText, report), { overwrite: opts.overwrite });
+  const dir = writeOutDir(opts.out, auditReportFiles(markdown, htmlText, report), { overwrite: opts.overwrite, marker: AUDIT_MARKER });
   ctx.log(`report written to ${path.relative(process.cwd(), dir) || dir}/ (report.md, report.html, report.json)`);
 }
 
@@ -44,7 +48,9 @@ Examples:
   $ rag audit lineage --out reports/lineage
   $ rag audit acl                       # exit 1 on any leak or invariant violation
   $ rag audit content --gate high --suppressions audit/suppressions.yaml
+  $ rag audit content --gate "critical<=0,findings<=20"
 
+Gates use the same grammar as eval and diff-eval (NAME OP NUMBER, comma-separated; README "Gates").
 Exit codes: 0 ok · 1 audit failed (leak, invariant violation, or a finding at/above --gate) · 2 usage · 3 store`,
     );
 
@@ -73,7 +79,7 @@ and the table's now: a difference means something wrote to the index after it wa
     )
     .action(async (opts: { index: string[]; since?: string; includeDeleted?: boolean; out?: string; overwrite?: boolean }, c: Command) => {
       const ctx = contextFrom(c);
-      if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
+      if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite, marker: AUDIT_MARKER });
       const store = await ctx.openStore(false);
       const report = await buildLineage(store, { indexes: opts.index, since: opts.since, includeDeleted: opts.includeDeleted });
       writeReport(ctx, opts, lineageMarkdown(report), lineageReportHtml(report), report);
@@ -91,6 +97,7 @@ and the table's now: a difference means something wrote to the index after it wa
     .option('--callers-per-probe <n>', 'unauthorised callers tried per probed chunk (default 8)', intOption('--callers-per-probe', 1))
     .option('--seed <n>', 'seed for sampling chunks and callers (default 1)', intOption('--seed', 0))
     .option('-k, --k <n>', 'results per probe query (default 10)', intOption('-k', 1, 1000))
+    .option('--gate <expr>', `rules over leaks and violations (default "${ACL_GATE}")`, (v: string) => parseGate(v, ACL_GATE_NAMES))
     .option('--no-gate', 'report only: exit 0 even with leaks or violations')
     .option('--out <dir>', OUT_HELP)
     .option('--overwrite', 'replace --out if it exists')
@@ -101,6 +108,7 @@ Examples:
   $ rag audit acl
   $ rag audit acl --index default --max-probes 1000 --seed 7 --out reports/acl
   $ rag audit acl --mode bm25 --json
+  $ rag audit acl --gate "leaks<=0"             # gate on leaks only, report violations
 
 Callers: each tenant with only "public", every principal found in any ACL (plus public) in every
 tenant, and a caller with no principals at all. Each probed chunk gets two queries (its top tf-idf
@@ -108,15 +116,16 @@ terms, and its most distinctive sentence) run through the same retriever as \`ra
 mode. A hit is a leak when the caller may not see it by its document's ACL or by the row's own.
 Invariants: every document, chunk and index row has an ACL and a tenant; chunk ACLs equal their
 document's; index rows equal their chunk's (a stale ACL in an index is a leak waiting to happen).
-Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only).`,
+Gates by default: exit 1 when leaks or violations > 0 ("${ACL_GATE}"; --gate to change, --no-gate
+to report only).`,
     )
     .action(
       async (
-        opts: { index: string[]; mode?: RetrievalMode[]; maxProbes?: number; callersPerProbe?: number; seed?: number; k?: number; gate: boolean; out?: string; overwrite?: boolean },
+        opts: { index: string[]; mode?: RetrievalMode[]; maxProbes?: number; callersPerProbe?: number; seed?: number; k?: number; gate?: GateRule[] | false; out?: string; overwrite?: boolean },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
-        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
+        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite, marker: AUDIT_MARKER });
         const store = await ctx.openStore(false);
         const progress = new Progress(ctx.isTTY, 'probing');
         const report = await auditAcl(store, ctx.config, {
@@ -130,10 +139,11 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
           onProgress: (p) => progress.update(p.done, p.total, 'chunks'),
         });
         progress.done();
-        writeReport(ctx, opts, aclMarkdown(report), aclReportHtml(report), report);
-        if (ctx.json) ctx.emit(report);
+        const gate = opts.gate === false ? null : checkGate(opts.gate ?? parseGate(ACL_GATE, ACL_GATE_NAMES), { leaks: report.leaks.length, violations: report.violations.length });
+        writeReport(ctx, opts, aclMarkdown(report), aclReportHtml(report), gate ? { ...report, gate } : report);
+        if (ctx.json) ctx.emit(gate ? { ...report, gate } : report);
         else ctx.print(aclTables(report));
-        if (!report.passed && opts.gate) process.exitCode = EXIT.GATE;
+        if (gate) printVerdict(ctx, gate);
       },
     );
 
@@ -145,7 +155,7 @@ Gates by default: exit 1 when leaks or violations > 0 (--no-gate to report only)
     .option('--all', 'scan every ingested chunk (the chunks table), indexed or not')
     .option('--family <family>', `only these families (repeatable: ${FAMILIES.join(', ')})`, collectFamily, undefined)
     .option('--min-severity <level>', `report findings at or above this level (${SEVERITIES.join(', ')}; default low)`, severityOption('--min-severity'))
-    .option('--gate <level>', 'exit 1 when an unsuppressed finding is at or above this level', severityOption('--gate'))
+    .option('--gate <expr>', 'exit 1 when a rule fails: a severity ("high": no finding at or above high) or rules over critical, high, medium, low, findings ("high<=0,findings<=20")', parseContentGate)
     .option('--suppressions <file>', 'YAML/JSON list of reviewed false positives, by finding hash')
     .option('--show-restricted', 'show excerpts of documents not readable by "public" (withheld by default)')
     .option('--out <dir>', OUT_HELP)
@@ -173,11 +183,11 @@ characters in the document's normalised text. A suppression file lists reviewed 
     )
     .action(
       async (
-        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: Severity; suppressions?: string; showRestricted?: boolean; out?: string; overwrite?: boolean },
+        opts: { index?: string; all?: boolean; family?: Family[]; minSeverity?: Severity; gate?: GateRule[]; suppressions?: string; showRestricted?: boolean; out?: string; overwrite?: boolean },
         c: Command,
       ) => {
         const ctx = contextFrom(c);
-        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
+        if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite, marker: AUDIT_MARKER });
         const store = await ctx.openStore(false);
         const report = await auditContent(store, ctx.config, {
           index: opts.index,
@@ -192,12 +202,20 @@ characters in the document's normalised text. A suppression file lists reviewed 
         writeReport(ctx, opts, contentMarkdown(report), contentReportHtml(report), report);
         if (ctx.json) ctx.emit(report);
         else ctx.print(contentTables(report));
-        if (report.gate && !report.gate.passed) process.exitCode = EXIT.GATE;
+        if (report.gate) printVerdict(ctx, report.gate);
       },
     );
 }
 
 const MODES: RetrievalMode[] = ['bm25', 'vector', 'hybrid'];
+const ACL_GATE = 'leaks<=0,violations<=0';
+const ACL_GATE_NAMES = countGateNames(['leaks', 'violations']);
+
+/** The gate verdict lines every command prints (stdout; in the JSON with --json); exit 1 on failure. */
+function printVerdict(ctx: Context, gate: GateOutcome): void {
+  for (const l of gate.lines) ctx.print(l);
+  if (!gate.passed) process.exitCode = EXIT.GATE;
+}
 
 const collectMode = collectChoices<RetrievalMode>('--mode', MODES);
 const collectFamily = collectChoices<Family>('--family', FAMILIES);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import path from 'node:path';
 import {
   DEFAULT_ALPHA,
@@ -8,14 +8,14 @@ import {
   cutoffsFor,
   diffRuns,
   loadDiffInput,
+  assertReplaceableOut,
   resolveMetrics,
   writeDiffReport,
 } from '../engine/evaluation/diff.js';
 import { EXIT, UsageError } from '../engine/errors.js';
-import { normaliseMetricName, parseDiffGate } from '../engine/evaluation/gate.js';
+import { normaliseMetricName, parseDiffGate, type UnderpoweredPolicy } from '../engine/evaluation/gate.js';
 import { DEFAULT_ITERATIONS, DEFAULT_SEED } from '../engine/evaluation/stats.js';
 import { diffMarkdown, diffTerminal } from '../render/diff-report.js';
-import { checkOutDir } from '../engine/artifact.js';
 import { diffHtmlFiles } from '../render/html/diff-report.js';
 import { junitXml } from '../render/junit.js';
 import { collect, contextFrom, intOption } from './context.js';
@@ -32,6 +32,7 @@ interface DiffEvalOpts {
   force?: boolean;
   out?: string;
   overwrite?: boolean;
+  underpowered: UnderpoweredPolicy;
 }
 
 function parseAlpha(text: string | undefined): number {
@@ -54,7 +55,8 @@ export function registerDiffEval(program: Command): void {
     .option('--alpha <p>', `significance level for the gate and the * marks (default ${DEFAULT_ALPHA})`)
     .option('--iterations <n>', 'bootstrap resamples and random sign flips', intOption('--iterations', 100, 10_000_000), DEFAULT_ITERATIONS)
     .option('--seed <n>', 'random seed (same inputs + seed → same numbers)', intOption('--seed', 0, 2 ** 32 - 1), DEFAULT_SEED)
-    .option('--gate <expr>', 'release rule: "ndcg@10:-0.01" (fail if B drops more than 0.01 and the drop is significant) or "no-significant-regression"; comma-separated')
+    .option('--gate <expr>', 'release rule: "ndcg@10>=-0.01" or "ndcg@10:-0.01" (fail if B drops more than 0.01 and the drop is significant, or the set is too small to tell) or "no-significant-regression"; comma-separated')
+    .addOption(new Option('--underpowered <policy>', 'a drop beyond the allowance on a set too small to test it: fail (default) or warn').choices(['fail', 'warn']).default('fail'))
     .option('--force', 'compare even when A and B were scored on different golden sets (only the shared queries are paired)')
     .option('--out <dir>', 'write report.md (PR comment), report.html (charts), comparison.json, per-query.json and, with --gate, junit.xml')
     .option('--overwrite', 'replace --out if it holds an earlier diff-eval report')
@@ -66,17 +68,21 @@ Examples:
   $ rag diff-eval runs/main runs/pr-123 --gate ndcg@10:-0.01 --out reports/pr-123
   $ rag diff-eval runs/main runs/pr-123 --gate no-significant-regression --metric ndcg@10,recall@100
   $ rag diff-eval bm25.trec hybrid.trec --qrels qrels.test --json
+  $ rag diff-eval runs/main runs/pr-123 --gate ndcg@10>=-0.02 --underpowered warn   # small golden set
 
 Significance: p (perm) is a two-sided paired randomization test (exact up to 16 queries), p (t) a
 paired t-test; "p Holm" is the permutation p adjusted (Holm–Bonferroni) across the compared
-metrics, and it is the one the gate and --alpha use. Exit 1 when the gate fails, 2 when A and B
-were not scored on the same golden set (unless --force).`,
+metrics, and it is the one the gate and --alpha use. Power: the smallest change each metric can
+detect with 80% power; when the set cannot test a drop beyond a gate's allowance, the gate fails
+(--underpowered warn: passes with a warning). Exit 1 when the gate fails, 2 when A and B were not
+scored on the same golden set (unless --force).`,
     )
     .action(async (a: string, b: string, opts: DiffEvalOpts, c: Command) => {
       const ctx = contextFrom(c);
-      if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
       const alpha = parseAlpha(opts.alpha);
       const rules = opts.gate ? parseDiffGate(opts.gate) : [];
+      // Everything that can be refused is refused before the runs are read.
+      if (opts.out) assertReplaceableOut(opts.out, opts.overwrite);
       const named = [...opts.metric.map((m) => normaliseMetricName(m) ?? m), ...rules.flatMap((r) => (r.kind === 'max-drop' ? [r.metric] : []))];
       const ks = cutoffsFor([...named, ...DEFAULT_DIFF_METRICS]);
       const [inputA, inputB] = await Promise.all([
@@ -88,6 +94,7 @@ were not scored on the same golden set (unless --force).`,
       const metrics = resolveMetrics(opts.metric, rules, inputA, inputB);
       const result = diffRuns(inputA, inputB, {
         metrics, alpha, iterations: opts.iterations, seed: opts.seed, k: opts.k, top: opts.top, gate: rules, forced: opts.force,
+        underpowered: opts.underpowered,
       });
       const { onlyInA, onlyInB } = result.queries;
       if (onlyInA.length || onlyInB.length) {
@@ -110,8 +117,8 @@ were not scored on the same golden set (unless --force).`,
         if (outDir) ctx.print(`\nreport: ${path.relative(process.cwd(), outDir) || outDir}`);
       }
       if (result.gate) {
-        for (const r of result.gate.results) process.stderr.write(`gate: ${r.passed ? 'passed' : 'FAILED'} ${r.rule.source}: ${r.message}\n`);
-        process.stderr.write(result.gate.passed ? 'gate: passed\n' : 'gate: FAILED\n');
+        ctx.print('');
+        for (const l of result.gate.lines) ctx.print(l);
         if (!result.gate.passed) process.exitCode = EXIT.GATE;
       }
     });

@@ -3,11 +3,11 @@ import { makeTable } from '../render/table.js';
 import path from 'node:path';
 import { resolveCaller } from '../engine/acl.js';
 import { EXIT, UsageError } from '../engine/errors.js';
-import { gateValues, runEval, writeArtifact } from '../engine/evaluation/eval.js';
-import { checkGate, describeGateResult, parseGate } from '../engine/evaluation/gate.js';
+import { EVAL_MARKER, gateValues, RUN_DEPTH, runEval, writeArtifact } from '../engine/evaluation/eval.js';
+import { checkGate, evalGateNames, parseGate, type GateOutcome } from '../engine/evaluation/gate.js';
 import { loadGoldenSet } from '../engine/evaluation/goldens.js';
 import { evaluate } from '../engine/evaluation/metrics.js';
-import { readQrels, readTrecRun } from '../engine/evaluation/trec.js';
+import { assertScorable, readQrels, readTrecRun } from '../engine/evaluation/trec.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { checkOutDir, defaultRunsDir } from '../engine/artifact.js';
@@ -36,6 +36,7 @@ interface EvalOpts {
   as?: string[];
   tenant?: string;
   profile?: string;
+  allowMissing?: boolean;
 }
 
 function parseKs(s: string | undefined, fallback: number[]): number[] {
@@ -70,7 +71,8 @@ export function registerEval(program: Command): void {
     .option('--k <list>', 'cutoffs for @k metrics (default 1,3,5,10,100)')
     .option('--out <dir>', 'artifact directory (default <db>/runs/<time>-<index>-<mode>; `rag runs` lists them)')
     .option('--overwrite', 'replace --out if it exists')
-    .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)');
+    .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)')
+    .option('--allow-missing', 'score even when judged-relevant ids are not in the index or not visible to the query (counted as judged_missing)');
   callerOptions(cmd).addHelpText(
     'after',
     `
@@ -79,7 +81,11 @@ Examples:
   $ rag eval --golden ../datasets/scifact --mode bm25 --out runs/scifact-bm25
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8,p95_ms<=200"
   $ rag eval --qrels qrels.test --run results.test     # score a TREC run, like trec_eval
+  $ rag eval --golden goldens/fixtures.jsonl --allow-missing --gate "judged_missing<=2"
 
+Every query is ranked exactly as \`rag query\` ranks it (the top k of both are the same), ${RUN_DEPTH}
+documents deep for the run (trec_eval's convention). Judged-relevant ids the index cannot return
+to the query stop the eval (exit 2) unless --allow-missing. Gates are checked before any query runs.
 Writes run.trec, metrics.json (byte-identical for identical inputs), manifest.json,
 timings.json, queries.json, worst-queries.json, report.md and report.html (+ junit.xml and
 gate.json with --gate). Without --out the artifact goes under the store (<db>/runs/; for an
@@ -88,13 +94,14 @@ Exit 1 when the gate fails.`,
   ).action(async (opts: EvalOpts, c: Command) => {
     const ctx = contextFrom(c);
     const ks = parseKs(opts.k, ctx.config.eval.ks);
-    if (opts.run) return scoreExternalRun(ctx, opts, ks);
+    const gateExpr = opts.gate ?? ctx.config.eval.gate;
+    if (opts.run) return scoreExternalRun(ctx, opts, ks, gateExpr);
     if (!opts.golden) throw new UsageError('--golden is required', 'pass --golden PATH (or --qrels FILE --run FILE to score a run file)');
-    if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite });
+    // Everything that can be refused is refused before the first query.
+    const rules = gateExpr ? parseGate(gateExpr, evalGateNames(ks)) : null;
+    if (opts.out) checkOutDir(opts.out, { overwrite: opts.overwrite, marker: EVAL_MARKER });
     const golden = await loadGoldenSet(opts.golden, { qrels: opts.qrels, split: opts.split });
     for (const w of golden.warnings) ctx.notice(w);
-    const gateExpr = opts.gate ?? ctx.config.eval.gate;
-    const rules = gateExpr ? parseGate(gateExpr) : null;
     const store = await ctx.openStore(false);
     const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
     const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
@@ -108,27 +115,31 @@ Exit 1 when the gate fails.`,
       candidates: num('--candidates', opts.candidates),
       ks,
       caller,
+      allowMissing: opts.allowMissing,
+      notice: ctx.notice,
       onProgress: (d, t) => progress.update(d, t, 'queries'),
     });
     progress.done();
 
-    const values = gateValues(outcome);
-    const gate = rules ? checkGate(rules, values) : null;
-    const gateLines = gate ? gate.results.map(describeGateResult) : [];
+    const gate = rules ? checkGate(rules, gateValues(outcome)) : null;
     const worst = await worstQueries(retriever, golden, outcome, { caller });
     const { files, defaultDir } = evalArtifactFiles(outcome, golden, { caller, rerank, gate, worst, runsDir: defaultRunsDir(ctx.db) });
     const dir = writeArtifact(opts.out ?? defaultDir, files, { overwrite: opts.overwrite });
 
     if (ctx.json) {
-      ctx.emit({ artifact: dir, mean: outcome.result.mean, queries: outcome.result.queries, timings: outcome.timings, gate: gate ?? undefined });
+      ctx.emit({
+        artifact: dir, mean: outcome.result.mean, queries: outcome.result.queries, timings: outcome.timings,
+        judged_missing: outcome.coverage.missing, gate: gate ?? undefined,
+      });
     } else {
-      printSummary(ctx, outcome.result.mean, ks, `${outcome.result.queries} queries · ${outcome.retrieval.mode}${rerank ? ` + rerank` : ''} · index "${outcome.retrieval.index}"`);
+      printSummary(ctx, outcome.result.mean, ks, `${outcome.result.queries} queries · ${outcome.retrieval.mode}${rerank ? ` + rerank` : ''} · index "${outcome.retrieval.index}" · run depth ${outcome.retrieval.depth}`);
       const total = outcome.timings.total_ms;
-      if (total) ctx.print(`latency: p50 ${total.p50.toFixed(1)} ms · p95 ${total.p95.toFixed(1)} ms · p99 ${total.p99.toFixed(1)} ms`);
+      if (total) ctx.print(`latency (as rag query -k ${ctx.config.retrieval.k}): p50 ${total.p50.toFixed(1)} ms · p95 ${total.p95.toFixed(1)} ms · p99 ${total.p99.toFixed(1)} ms`);
+      if (outcome.coverage.missing) ctx.print(`judged_missing: ${outcome.coverage.missing} judged-relevant ids could not be retrieved`);
       ctx.print(`artifact: ${path.relative(process.cwd(), dir) || dir}${opts.out ? '' : ' (no --out given: under the store; `rag runs` lists runs)'}`);
       ctx.print(`report: ${path.relative(process.cwd(), path.join(dir, 'report.html'))}`);
     }
-    if (gate) reportGate(ctx, gateLines, gate.passed);
+    if (gate) reportGate(ctx, gate);
   });
 }
 
@@ -139,20 +150,20 @@ function printSummary(ctx: Context, mean: Record<string, number>, ks: number[], 
   ctx.print(t.toString());
 }
 
-function reportGate(ctx: Context, lines: string[], passed: boolean): void {
-  for (const l of lines) process.stderr.write(`gate: ${l}\n`);
-  process.stderr.write(passed ? 'gate: passed\n' : 'gate: FAILED\n');
-  if (!passed) process.exitCode = EXIT.GATE;
+/** The verdict lines on stdout (in the JSON with --json), exit 1 when the gate failed. */
+function reportGate(ctx: Context, gate: GateOutcome): void {
+  for (const l of gate.lines) ctx.print(l);
+  if (!gate.passed) process.exitCode = EXIT.GATE;
 }
 
-async function scoreExternalRun(ctx: Context, opts: EvalOpts, ks: number[]): Promise<void> {
+async function scoreExternalRun(ctx: Context, opts: EvalOpts, ks: number[], gateExpr: string | undefined): Promise<void> {
   if (!opts.qrels) throw new UsageError('--run needs --qrels', 'pass the judgments with --qrels FILE');
+  const rules = gateExpr ? parseGate(gateExpr, evalGateNames(ks, { latency: false })) : null;
   const [qrels, run] = await Promise.all([readQrels(opts.qrels), readTrecRun(opts.run!)]);
+  assertScorable(qrels, run, opts.qrels, opts.run!);
   const result = evaluate(qrels, run, { ks });
-  const gateExpr = opts.gate ?? ctx.config.eval.gate;
-  const gate = gateExpr ? checkGate(parseGate(gateExpr), result.mean) : null;
-  const gateLines = gate ? gate.results.map(describeGateResult) : [];
+  const gate = rules ? checkGate(rules, result.mean) : null;
   if (ctx.json) ctx.emit({ queries: result.queries, mean: result.mean, per_query: result.perQuery, gate: gate ?? undefined });
   else printSummary(ctx, result.mean, ks, `${result.queries} queries · ${opts.run}`);
-  if (gate) reportGate(ctx, gateLines, gate.passed);
+  if (gate) reportGate(ctx, gate);
 }

@@ -42,7 +42,7 @@ read is named on stderr and skipped. Runs are listed oldest first (manifest.json
       const ctx = contextFrom(c);
       if (opts.out) {
         if (!opts.plot) throw new UsageError('--out needs --plot', 'e.g. rag runs --plot ndcg@10 --out reports/ndcg');
-        checkOutDir(opts.out, { overwrite: opts.overwrite });
+        checkOutDir(opts.out, { overwrite: opts.overwrite, marker: 'report.html' });
       }
       const metric = opts.plot === undefined ? undefined : normaliseMetricName(opts.plot);
       if (opts.plot !== undefined && !metric) throw new UsageError(`unknown metric "${opts.plot}"`, `did you mean ${suggestMetric(opts.plot)}?`);
@@ -62,7 +62,7 @@ read is named on stderr and skipped. Runs are listed oldest first (manifest.json
       const groups = plotGroups(listing.runs, metric);
       const page = runsPlotHtml(groups, metric, listing.root);
       let chart: string;
-      if (opts.out) chart = path.join(writeOutDir(opts.out, { 'report.html': page }, { overwrite: opts.overwrite }), 'report.html');
+      if (opts.out) chart = path.join(writeOutDir(opts.out, { 'report.html': page }, { overwrite: opts.overwrite, marker: 'report.html' }), 'report.html');
       else {
         // A derived view of the folder, re-drawn every time: replaced without asking.
         mkdirSync(listing.root, { recursive: true });

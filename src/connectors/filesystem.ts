@@ -10,27 +10,29 @@ export interface WalkOptions {
 
 export interface WalkedFile {
   abs: string;
-  /** Path relative to the working directory, with forward slashes: the stable document id. */
+  /** Path relative to the id root (the project root), with forward slashes: the stable document id. */
   rel: string;
 }
 
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.rag', '.hg', '.svn']);
 const IGNORE_FILES = ['.gitignore', '.ragignore'];
 
-export function relativeId(abs: string, cwd = process.cwd()): string {
-  const rel = path.relative(cwd, abs);
+/** A file's id: its path from `root` with forward slashes; a file outside the root keeps its absolute path. */
+export function relativeId(abs: string, root = process.cwd()): string {
+  const rel = path.relative(root, abs);
   const id = rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
   return id.split(path.sep).join('/');
 }
 
 /**
  * Walks a folder in sorted order (deterministic ids and batches), honouring .gitignore-style files
- * found along the way and the include/exclude globs from the config.
+ * found along the way and the include/exclude globs from the config. `root` is resolved against
+ * `cwd`; ids are relative to `idRoot`.
  */
-export function walk(root: string, opts: WalkOptions, cwd = process.cwd()): WalkedFile[] {
+export function walk(root: string, opts: WalkOptions, cwd = process.cwd(), idRoot = cwd): WalkedFile[] {
   const absRoot = path.resolve(cwd, root);
   const st = statSync(absRoot);
-  if (st.isFile()) return [{ abs: absRoot, rel: relativeId(absRoot, cwd) }];
+  if (st.isFile()) return [{ abs: absRoot, rel: relativeId(absRoot, idRoot) }];
   const include = picomatch(opts.include.length ? opts.include : ['**/*'], { dot: false });
   const exclude = opts.exclude.length ? picomatch(opts.exclude, { dot: true }) : () => false;
   const out: WalkedFile[] = [];
@@ -55,7 +57,7 @@ export function walk(root: string, opts: WalkOptions, cwd = process.cwd()): Walk
         visit(abs, local);
       } else if (e.isFile()) {
         if (!include(relToRoot) || exclude(relToRoot)) continue;
-        out.push({ abs, rel: relativeId(abs, cwd) });
+        out.push({ abs, rel: relativeId(abs, idRoot) });
       }
     }
   };

@@ -4,31 +4,48 @@
  * replaced only with `--overwrite`; the check happens before any work starts, so a long eval or
  * audit never ends in "already exists".
  */
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 
 const FILE_LIKE = /\.(md|html?|json|xml|txt)$/i;
 
-/** Refuses an --out that cannot be written without losing something. Call before any work. */
-export function checkOutDir(dir: string, opts: { overwrite?: boolean; flag?: string } = {}): string {
+/**
+ * Refuses an --out that cannot be written without losing something. Call before any work.
+ * `marker` names the file an earlier output of the same kind holds (metrics.json for an eval,
+ * comparison.json for a diff, report.json for an audit): a non-empty directory without it is
+ * somebody's folder, never replaced, even with --overwrite (`--out . --overwrite` must not wipe a
+ * project).
+ */
+export function checkOutDir(dir: string, opts: { overwrite?: boolean; flag?: string; marker?: string } = {}): string {
   const flag = opts.flag ?? '--out';
   const target = path.resolve(dir);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) {
       throw new UsageError(`${flag} ${dir} is a file, but ${flag} takes a directory (the report files are written inside it)`, `pass a directory, e.g. ${flag} ${FILE_LIKE.test(dir) ? dir.replace(FILE_LIKE, '') : `${dir}.d`}`);
     }
+    const entries = readdirSync(target);
+    if (opts.marker && entries.length > 0 && !entries.includes(opts.marker)) {
+      throw new UsageError(`output directory ${dir} already exists and holds no ${opts.marker}`, `pass another ${flag}: a directory that is not an earlier rag output is never replaced`);
+    }
     if (!opts.overwrite) throw new UsageError(`output directory ${dir} already exists`, `pass another ${flag}, or --overwrite to replace it`);
   } else if (FILE_LIKE.test(dir)) {
     // `--out report.md` was a file name for `rag audit` once: say so instead of making a folder called report.md.
     throw new UsageError(`${flag} ${dir} looks like a file name, but ${flag} takes a directory (report.md, report.html and report.json are written inside it)`, `pass a directory, e.g. ${flag} ${dir.replace(FILE_LIKE, '')}`);
   }
+  let parent = path.dirname(target);
+  while (!existsSync(parent)) parent = path.dirname(parent);
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${dir} cannot be created: ${parent} is not writable`, `pass a ${flag} in a writable directory`);
+  }
   return target;
 }
 
 /** Writes files to a temp sibling, then renames it into place: readers see all of it or none. */
-export function writeOutDir(dir: string, files: Record<string, string | undefined>, opts: { overwrite?: boolean } = {}): string {
+export function writeOutDir(dir: string, files: Record<string, string | undefined>, opts: { overwrite?: boolean; marker?: string } = {}): string {
   const target = checkOutDir(dir, opts);
   mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from './errors.js';
@@ -54,6 +54,11 @@ const profile = z.strictObject({
 
 export const configSchema = z.strictObject({
   db: z.string().optional(),
+  /**
+   * The directory file ids are relative to (`docs/x.md`), relative to the config file; loadConfig
+   * makes it absolute. Unset: the root the store recorded at its first ingest (README "Ingest").
+   */
+  root: z.string().min(1).optional(),
   include: z.array(z.string()).default(['**/*']),
   exclude: z.array(z.string()).default([]),
   acl: z
@@ -97,8 +102,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       mode: z.enum(['bm25', 'vector', 'hybrid']).optional(),
       k: z.number().int().min(1).max(10_000).default(10),
-      rrfK: z.number().min(0).default(10),
-      candidates: z.number().int().min(1).max(10_000).default(50),
+      /** The literature's RRF constant (Cormack et al. 2009); not tuned on any collection rag reports. */
+      rrfK: z.number().min(0).default(60),
+      /** Candidates per system in the first (fused) pass: the depth every ranking's head is fused at. */
+      candidates: z.number().int().min(1).max(10_000).default(100),
       weights: z
         .strictObject({ bm25: z.number().min(0).default(1), vector: z.number().min(0).default(1) })
         .prefault({}),
@@ -158,7 +165,15 @@ export function loadConfig(explicitPath?: string, cwd = process.cwd()): { config
     const extra = issue.code === 'unrecognized_keys' ? ` ${(issue as { keys?: string[] }).keys?.join(', ')}` : '';
     throw new InputError(file, undefined, `config key "${key}": ${issue.message}${extra}`, 'see README "Configuration" for the schema');
   }
-  return { config: parsed.data, path: file };
+  const config = parsed.data;
+  if (config.root !== undefined) {
+    const root = path.resolve(path.dirname(file), config.root);
+    if (!existsSync(root) || !statSync(root).isDirectory()) {
+      throw new InputError(file, undefined, `config key "root": ${root} is not a directory`, 'set "root" to the project folder, relative to the config file');
+    }
+    config.root = root;
+  }
+  return { config, path: file };
 }
 
 export const DEFAULT_RERANKER = 'cross-encoder/ms-marco-MiniLM-L-6-v2';

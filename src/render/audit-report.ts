@@ -231,7 +231,8 @@ export function contentTables(r: ContentAuditReport): string {
 
 export function contentVerdict(r: ContentAuditReport): string {
   const sev = (['critical', 'high', 'medium', 'low'] as const).map((s) => `${r.counts.bySeverity[s] ?? 0} ${s}`).join(', ');
-  const gate = r.gate ? ` · gate ≥ ${r.gate.severity}: ${r.gate.passed ? 'PASS' : `FAIL (${r.gate.failing} findings)`}` : '';
+  const rules = r.gate?.severity ? `≥ ${r.gate.severity}` : r.gate?.results.map((x) => x.rule.source).join(', ');
+  const gate = r.gate ? ` · gate ${rules}: ${r.gate.passed ? 'PASS' : `FAIL${r.gate.failing !== undefined ? ` (${r.gate.failing} findings)` : ''}`}` : '';
   return `${r.findings.length} findings (${sev}) in ${r.scannedChunks} chunks of ${r.scannedDocuments} documents [${r.scope}] · ${r.suppressed} suppressed${gate}`;
 }
 

@@ -96,6 +96,27 @@ function methodNote(result: DiffResult): string {
     `the gate uses it (alpha ${s.alpha}). Seed ${s.seed}. W/T/L: queries where B wins/ties/loses.`;
 }
 
+/**
+ * What the set can detect: the minimum detectable effect per metric, and a warning when the test
+ * can never reach alpha at all (then "not significant" says nothing).
+ */
+export function powerNotes(result: DiffResult): string[] {
+  const s = result.settings;
+  const m = result.metrics.length;
+  const mde = result.metrics.map((x) => `${x.metric} ${x.mde === null ? '—' : x.mde.toFixed(4)}`).join(' · ');
+  const notes = [`Power: smallest |Δ| detected with ${Math.round(s.power * 100)}% power (paired t, alpha ${s.alpha}${m > 1 ? `/${m}` : ''}): ${mde}.`];
+  // Only metrics that moved: with no query changed there is nothing the test missed.
+  const blind = result.metrics.filter((x) => x.min_p >= s.alpha && x.wins + x.losses > 0);
+  if (blind.length) {
+    notes.push(
+      `Underpowered: with ${result.queries.paired} paired queries the test can never reach alpha ${s.alpha} on ` +
+        `${blind.map((x) => `${x.metric} (smallest possible p ${formatP(x.min_p)})`).join(', ')}: "not significant" says nothing here. ` +
+        `A gated drop beyond its allowance ${s.underpowered === 'fail' ? 'fails' : 'only warns (--underpowered warn)'}.`,
+    );
+  }
+  return notes;
+}
+
 /** The human summary for a terminal. */
 export function diffTerminal(result: DiffResult): string {
   const out: string[] = [...header(result)];
@@ -108,7 +129,7 @@ export function diffTerminal(result: DiffResult): string {
   const dropped = table.droppedColumns();
   out.push('', table.toString(), `* significant at alpha ${result.settings.alpha} after Holm correction`);
   if (dropped.length) out.push(`(left out to fit the terminal: ${dropped.join(', ')}; see --json or a wider terminal)`);
-  out.push(methodNote(result));
+  out.push(methodNote(result), ...powerNotes(result));
 
   const mv = result.movers;
   for (const [title, list] of [
@@ -129,7 +150,7 @@ export function diffTerminal(result: DiffResult): string {
   }
   if (mv.rankings && mv.improved.length + mv.regressed.length > 0) out.push(`relevant: judged-relevant documents, rank in A → rank in B (∅ = not retrieved). @r: rank; rel: judged grade.`);
   else out.push('', '(run.trec missing on one side: documents that entered or left the top k are not shown)');
-  // The gate verdict goes to stderr (the command prints it), like `rag eval --gate`.
+  // The gate verdict lines are printed by the command, like every gate's.
   return fitText(out.join('\n'));
 }
 
@@ -148,7 +169,7 @@ export function diffMarkdown(result: DiffResult): string {
   if (result.gate) {
     const failed = result.gate.results.filter((r) => !r.passed);
     L.push(failed.length ? `**Gate failed** (${failed.map((r) => `\`${r.rule.source}\``).join(', ')})` : '**Gate passed**', '');
-    for (const r of result.gate.results) L.push(`- ${r.passed ? 'passed' : '**failed**'} \`${r.rule.source}\`: ${r.message}`);
+    for (const r of result.gate.results) L.push(`- ${r.passed ? (r.warning ? '**warning**' : 'passed') : '**failed**'} \`${r.rule.source}\`: ${r.message}`);
     L.push('');
   }
   // Two trailing spaces: a Markdown line break.
@@ -159,7 +180,7 @@ export function diffMarkdown(result: DiffResult): string {
     if (cells[8].endsWith(' *')) cells[8] = `**${cells[8].slice(0, -2)}**`;
     L.push(`| ${cells.join(' | ')} |`);
   }
-  L.push('', `Bold p Holm: significant at alpha ${result.settings.alpha}. ${methodNote(result)}`, '');
+  L.push('', `Bold p Holm: significant at alpha ${result.settings.alpha}. ${methodNote(result)}`, '', ...powerNotes(result).flatMap((n) => [n, '']));
 
   if (result.differences.length) {
     L.push('<details><summary>What changed between A and B</summary>', '', '| field | A | B |', '|---|---|---|');

@@ -51,7 +51,7 @@ export function evalArtifactFiles(
   };
   const tag = `rag-${outcome.retrieval.mode}${opts.rerank ? '-rerank' : ''}`;
   const stamp = createdAt.replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  const gateLines = opts.gate ? opts.gate.results.map(describeGateResult) : [];
+  const gateLines = opts.gate ? opts.gate.lines : [];
   const files: ArtifactFiles = {
     'run.trec': formatRun(outcome.run, tag),
     'metrics.json': metrics,

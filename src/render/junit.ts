@@ -2,13 +2,9 @@
  * JUnit XML for gates, so CI systems (GitHub Actions, GitLab, Jenkins) show each gate rule as a
  * test case: one <testcase> per rule, a <failure> stating threshold, actual value and gap.
  */
-import { describeGateResult, type DiffGateResult, type GateResult } from '../engine/evaluation/gate.js';
+import type { VerdictItem } from '../engine/evaluation/gate.js';
 
-export type JUnitGateResult = GateResult | DiffGateResult;
-
-function isDiffResult(r: JUnitGateResult): r is DiffGateResult {
-  return 'message' in r;
-}
+export type JUnitGateResult = VerdictItem;
 
 export function escapeXml(text: string): string {
   return text
@@ -31,7 +27,7 @@ export function junitXml(suiteName: string, results: readonly JUnitGateResult[])
   ];
   for (const r of results) {
     const name = escapeXml(r.rule.source);
-    const message = escapeXml(isDiffResult(r) ? r.message : describeGateResult(r));
+    const message = escapeXml(r.message);
     if (r.passed) {
       lines.push(`    <testcase classname="${suite}" name="${name}">`);
       lines.push(`      <system-out>${message}</system-out>`);

@@ -24,9 +24,13 @@ export function evalReportMarkdown(outcome: EvalOutcome, golden: GoldenSet, gate
   lines.push(
     `Index \`${outcome.index.name}\` (${outcome.index.model ? `${outcome.index.model.id}, weights ${outcome.index.model.weightsSha256.slice(0, 12)}…` : 'BM25 only'}), ` +
       `mode **${outcome.retrieval.mode}**${outcome.retrieval.rerank ? ` + rerank \`${outcome.retrieval.rerank}\`` : ''}, ` +
-      `${outcome.result.queries} queries, golden set ${golden.hash.slice(0, 12)}…`,
+      `${outcome.result.queries} queries, golden set ${golden.hash.slice(0, 12)}…. ` +
+      `Each query ranked as \`rag query\` ranks it (same top k), ${outcome.retrieval.depth} documents deep.`,
     '',
   );
+  if (outcome.coverage.missing) {
+    lines.push(`**judged_missing: ${outcome.coverage.missing}** of ${outcome.coverage.relevant} judged-relevant ids could not be retrieved (scored as misses, --allow-missing).`, '');
+  }
   lines.push('| metric | value |', '|---|---|');
   for (const m of HEADLINE_METRICS(ks)) lines.push(`| ${m} | ${fmt(mean[m])} |`);
   lines.push('');

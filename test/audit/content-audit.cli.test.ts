@@ -149,7 +149,8 @@ describe('rag audit content (CLI)', () => {
     expect(gated.code).toBe(1);
     const rep = gated.json<{ findings: JsonFinding[]; gate: { failing: number; passed: boolean } }>();
     const atLeastHigh = rep.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
-    expect(rep.gate).toEqual({ severity: 'high', failing: atLeastHigh.length, passed: false });
+    expect(rep.gate).toMatchObject({ severity: 'high', failing: atLeastHigh.length, passed: false });
+    expect(gated.stderr).not.toMatch(/gate:/);
 
     const file = path.join(dir, 'suppressions.yaml');
     writeFileSync(

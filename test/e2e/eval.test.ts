@@ -54,11 +54,12 @@ describe('rag eval', () => {
   it('gates: exit 0 when every threshold holds, exit 1 with the gap and junit.xml when one fails', () => {
     const pass = r(['eval', '--golden', GOLDEN, '--out', 'runs/pass', '--gate', 'ndcg@10>=0.5,p95_ms<=60000']);
     expect(pass.code, pass.stderr).toBe(0);
-    expect(pass.stderr).toMatch(/gate: passed/);
+    expect(pass.stdout).toMatch(/^gate: passed ndcg@10 >= 0.5: ndcg@10 = 0\.\d+, passed by 0\.\d+$/m);
+    expect(pass.stdout.trimEnd().split('\n').at(-1)).toBe('gate: passed');
     const fail = r(['eval', '--golden', GOLDEN, '--out', 'runs/fail', '--gate', 'ndcg@10>=0.999,recall@100>=0.5']);
     expect(fail.code).toBe(1);
-    expect(fail.stderr).toMatch(/ndcg@10 = 0\.\d+, required >= 0\.999\d*: missed by 0\.\d+/);
-    expect(fail.stderr).toMatch(/gate: FAILED/);
+    expect(fail.stdout).toMatch(/^gate: FAILED ndcg@10 >= 0.999: ndcg@10 = 0\.\d+, missed by 0\.\d+$/m);
+    expect(fail.stdout.trimEnd().split('\n').at(-1)).toBe('gate: FAILED (1 of 2 rules)');
     const junit = readFileSync(path.join(dir, 'runs/fail/junit.xml'), 'utf8');
     expect(junit).toMatch(/<testsuite[^>]*failures="1"/);
     expect(readFileSync(path.join(dir, 'runs/fail/report.md'), 'utf8')).toMatch(/missed by/);

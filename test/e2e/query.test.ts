@@ -175,14 +175,16 @@ describe('filters, incremental index, BM25 fallback', () => {
     }
   });
 
-  it('without a model the index is BM25-only and query says so once', () => {
+  it('without a model the index is BM25-only: the default mode is bm25, and asking for hybrid is exit 2', () => {
     const r = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'index', '--name', 'plain', '--model', 'none'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/BM25-only/);
-    const res = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--index', 'plain', '--mode', 'hybrid'], { cwd: dir });
+    const res = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--index', 'plain'], { cwd: dir });
     expect(res.code).toBe(0);
     expect(res.json().mode).toBe('bm25');
-    expect(res.stderr.match(/BM25 only/g)).toHaveLength(1);
+    const hybrid = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--index', 'plain', '--mode', 'hybrid'], { cwd: dir });
+    expect(hybrid.code).toBe(2);
+    expect(hybrid.stderr).toMatch(/mode hybrid needs vectors, but index "plain" has none/);
   });
 
   it('exits 2 on usage errors (an unknown --index names the ones there are) and 3 on a missing store', () => {

@@ -7,7 +7,8 @@ import type { RagConfig } from '../config.js';
 import { readIndexManifest } from '../store/manifest.js';
 import { CHUNKS, type Store } from '../store/store.js';
 import { scanText, type Family, type Finding, type Severity } from './content-scan.js';
-import { SEVERITIES, severityAtLeast } from './rules.js';
+import { isSeverity, SEVERITIES, severityAtLeast } from './rules.js';
+import { checkGate, countGateNames, parseGate, type GateOutcome, type GateRule } from '../evaluation/gate.js';
 import { applySuppressions, loadSuppressions, type Suppression } from './suppressions.js';
 import { highestAcl, isRestricted, type HighestAcl } from './audience.js';
 
@@ -19,8 +20,8 @@ export interface ContentAuditOptions {
   families?: Family[];
   /** Findings below this severity are not reported (default low). */
   minSeverity?: Severity;
-  /** Fail when an unsuppressed finding is at or above this severity. */
-  gate?: Severity;
+  /** Gate rules over the counts of unsuppressed findings (see parseContentGate). */
+  gate?: GateRule[];
   suppressionsFile?: string;
   suppressions?: Suppression[];
   now?: Date;
@@ -72,11 +73,31 @@ export interface ContentAuditReport {
     byFamily: Partial<Record<Family, number>>;
     byRule: Record<string, number>;
   };
-  gate?: { severity: Severity; failing: number; passed: boolean };
+  /** `severity` and `failing` when the gate was given as a bare severity (`--gate high`). */
+  gate?: GateOutcome & { severity?: Severity; failing?: number };
   /** What a reader must be allowed to see to read this report (every document it names). */
   highest_acl: HighestAcl;
   /** Excerpts of restricted documents: `withheld` unless --show-restricted. */
   restricted_excerpts: 'withheld' | 'shown';
+}
+
+const GATE_NAMES = countGateNames([...[...SEVERITIES].reverse(), 'findings']);
+
+/**
+ * Content gates in the one gate grammar: `high<=0`, `findings<=10,critical<=0`; a bare severity
+ * (`high`) is short for `high<=0`, "no finding at or above high".
+ */
+export function parseContentGate(expr: string): GateRule[] {
+  const bare = expr.trim().toLowerCase();
+  if (isSeverity(bare)) return parseGate(`${bare}<=0`, GATE_NAMES);
+  return parseGate(expr, GATE_NAMES);
+}
+
+/** The counts a content gate reads: findings at or above each severity, and all findings. */
+export function contentGateValues(findings: readonly { severity: Severity }[]): Record<string, number> {
+  const v: Record<string, number> = { findings: findings.length };
+  for (const s of SEVERITIES) v[s] = findings.filter((f) => severityAtLeast(f.severity, s)).length;
+  return v;
 }
 
 type ScanRow = {
@@ -150,8 +171,10 @@ export async function auditContent(store: Store, config: RagConfig, opts: Conten
     restricted_excerpts: opts.showRestricted ? 'shown' : 'withheld',
   };
   if (opts.gate) {
-    const failing = findings.filter((f) => severityAtLeast(f.severity, opts.gate!)).length;
-    report.gate = { severity: opts.gate, failing, passed: failing === 0 };
+    const values = contentGateValues(findings);
+    const outcome = checkGate(opts.gate, values);
+    const only = opts.gate.length === 1 && opts.gate[0]!.op === '<=' && opts.gate[0]!.threshold === 0 && isSeverity(opts.gate[0]!.metric) ? opts.gate[0]!.metric : null;
+    report.gate = only ? { severity: only, failing: values[only]!, ...outcome } : outcome;
   }
   return report;
 }

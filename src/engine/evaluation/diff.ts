@@ -14,10 +14,11 @@
  * reported beside it (and Holm-adjusted too, for reference) — when the two disagree, the
  * per-query differences are far from normal and the permutation test is the one to trust.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { checkOutDir, writeOutDir } from '../artifact.js';
 import { InputError, UsageError } from '../errors.js';
-import { checkDiffGate, normaliseMetricName, type DiffGateOutcome, type DiffGateRule } from './gate.js';
+import { checkDiffGate, normaliseMetricName, type DiffGateOutcome, type DiffGateRule, type UnderpoweredPolicy } from './gate.js';
 import { loadGoldenSet } from './goldens.js';
 import { stableHash, stableStringify } from '../hash.js';
 import { DEFAULT_KS, evaluate, rankTopic } from './metrics.js';
@@ -29,9 +30,10 @@ import {
   compareRuns,
   holmBonferroni,
   pairedTTest,
+  testPower,
   type MetricComparison,
 } from './stats.js';
-import { parseTrecRun, readQrels } from './trec.js';
+import { assertScorable, parseTrecRun, readQrels } from './trec.js';
 
 /** Compared when `--metric` is not given (those both inputs have). */
 export const DEFAULT_DIFF_METRICS = ['ndcg@10', 'mrr@10', 'recall@100'] as const;
@@ -64,6 +66,8 @@ export interface LoadInputOptions {
   /** Extra cutoffs to compute when scoring a run file (from the requested metrics). */
   ks?: readonly number[];
 }
+
+type RunFileOptions = LoadInputOptions & { qrelsFile?: string };
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -137,7 +141,7 @@ export async function loadDiffInput(input: string, opts: LoadInputOptions = {}):
       'pass a directory written by `rag eval --out DIR`, or a TREC run file together with --qrels FILE');
   }
   const qrels = opts.qrels ? await readQrels(opts.qrels) : null;
-  return info.isDirectory() ? loadArtifact(input, qrels) : loadRunFile(input, qrels, opts);
+  return info.isDirectory() ? loadArtifact(input, qrels) : loadRunFile(input, qrels, { ...opts, qrelsFile: opts.qrels });
 }
 
 async function loadArtifact(dir: string, qrelsGiven: Qrels | null): Promise<DiffInput> {
@@ -238,13 +242,14 @@ function artifactFacts(
   return facts;
 }
 
-async function loadRunFile(file: string, qrels: Qrels | null, opts: LoadInputOptions): Promise<DiffInput> {
+async function loadRunFile(file: string, qrels: Qrels | null, opts: RunFileOptions): Promise<DiffInput> {
   if (!qrels) {
     throw new UsageError(`${file} is a file, so it is read as a TREC run, which needs judgments to be scored`,
       'pass --qrels FILE (TREC or BEIR qrels), or give a directory written by `rag eval --out DIR`');
   }
   const text = readFileSync(file, 'utf8');
   const run = parseTrecRun(text, file);
+  assertScorable(qrels, run, opts.qrelsFile ?? 'the qrels', file);
   const tag = text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim().split(/\s+/)[5] ?? '—';
   // -c semantics, as `rag eval`: a judged query the run has no answer for scores zero.
   const result = evaluate(qrels, run, { ks: opts.ks ?? DEFAULT_KS, completeQueries: true });
@@ -360,6 +365,10 @@ export interface MetricDiff extends MetricComparison {
   pTTestAdjusted: number;
   t: number;
   df: number;
+  /** Smallest p the permutation test can reach on this set (see stats.ts testPower). */
+  min_p: number;
+  /** Minimum detectable |Δ| at 80% power, alpha / (compared metrics); null below 2 queries. */
+  mde: number | null;
 }
 
 export interface DocMove {
@@ -396,6 +405,8 @@ export interface DiffOptions {
   /** Movers per direction. */
   top?: number;
   gate?: readonly DiffGateRule[];
+  /** What a gate does with a drop beyond its allowance that the set is too small to test. */
+  underpowered?: UnderpoweredPolicy;
   /** Set when golden sets differ and the user passed --force. */
   forced?: boolean;
 }
@@ -407,7 +418,10 @@ export interface DiffResult {
   forced: boolean;
   /** What differs between the two manifests (model, weights, chunker, retrieval, index, golden set). */
   differences: FactDifference[];
-  settings: { alpha: number; iterations: number; seed: number; confidence: number; k: number; top: number; test: 'permutation'; correction: 'holm' };
+  settings: {
+    alpha: number; iterations: number; seed: number; confidence: number; k: number; top: number; test: 'permutation'; correction: 'holm';
+    underpowered: UnderpoweredPolicy; power: number;
+  };
   queries: { paired: number; onlyInA: string[]; onlyInB: string[] };
   metrics: MetricDiff[];
   movers: {
@@ -422,6 +436,8 @@ export interface DiffResult {
 }
 
 export const DEFAULT_ALPHA = 0.05;
+/** The power at which the minimum detectable effect is reported. */
+export const POWER = 0.8;
 
 /** Compare B against A. Pure and deterministic for given inputs and seed. */
 export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffResult {
@@ -445,6 +461,15 @@ export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffRes
     ),
   );
   const tAdjusted = holmBonferroni(ttests.map((t) => t.p));
+  // Holm tests the smallest p at alpha / m: a change must be that clear to pass the gate.
+  const powers = opts.metrics.map((metric) =>
+    testPower(
+      base.qids.map((q) => a.perQuery[q][metric] ?? 0),
+      base.qids.map((q) => b.perQuery[q][metric] ?? 0),
+      alpha / opts.metrics.length,
+      { power: POWER, iterations },
+    ),
+  );
   const metrics: MetricDiff[] = base.comparisons.map((c, i) => ({
     ...c,
     relDelta: c.meanA !== 0 ? c.delta / Math.abs(c.meanA) : null,
@@ -454,11 +479,14 @@ export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffRes
     pTTestAdjusted: tAdjusted[i],
     t: ttests[i].t,
     df: ttests[i].df,
+    min_p: powers[i].min_p,
+    mde: powers[i].mde,
   }));
 
   const moversMetric = opts.metrics[0];
   const movers = findMovers(a, b, base.qids, moversMetric, k, top);
-  const gate = opts.gate && opts.gate.length ? checkDiffGate(opts.gate, metrics, alpha) : null;
+  const underpowered = opts.underpowered ?? 'fail';
+  const gate = opts.gate && opts.gate.length ? checkDiffGate(opts.gate, metrics, alpha, underpowered) : null;
 
   return {
     a: { path: a.path, kind: a.kind, label: a.label, goldenHash: a.goldenHash },
@@ -466,7 +494,7 @@ export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffRes
     sameGoldenSet: a.goldenHash === b.goldenHash,
     forced: Boolean(opts.forced) && a.goldenHash !== b.goldenHash,
     differences: manifestDifferences(a, b),
-    settings: { alpha, iterations, seed, confidence, k, top, test: 'permutation', correction: 'holm' },
+    settings: { alpha, iterations, seed, confidence, k, top, test: 'permutation', correction: 'holm', underpowered, power: POWER },
     queries: { paired: base.qids.length, onlyInA: base.onlyInA, onlyInB: base.onlyInB },
     metrics,
     movers: { metric: moversMetric, k, rankings: Boolean(a.run && b.run), ...movers },
@@ -542,37 +570,15 @@ export function comparisonJson(result: DiffResult): string {
   return `${JSON.stringify(JSON.parse(stableStringify(result)), null, 2)}\n`;
 }
 
-/**
- * Write the report files atomically: a temp sibling, then one rename. An existing directory is
- * replaced only with `overwrite`, and only when it is empty or an earlier diff-eval report.
- */
+/** An earlier diff-eval report holds this file; nothing else is ever replaced by --overwrite. */
+export const DIFF_MARKER = 'comparison.json';
+
+/** Refuses --out before the inputs are read (see checkOutDir). */
+export function assertReplaceableOut(outDir: string, overwrite?: boolean): void {
+  checkOutDir(outDir, { overwrite, marker: DIFF_MARKER });
+}
+
+/** Writes the report directory atomically: a temp sibling, then one rename. */
 export function writeDiffReport(outDir: string, files: Record<string, string>, opts: { overwrite?: boolean } = {}): string {
-  const target = path.resolve(outDir);
-  if (existsSync(target)) {
-    const entries = statSync(target).isDirectory() ? readdirSync(target) : null;
-    if (entries === null) throw new UsageError(`--out ${target} exists and is not a directory`, 'pass another --out');
-    const replaceable = entries.length === 0 || entries.includes('comparison.json');
-    if (!opts.overwrite || !replaceable) {
-      throw new UsageError(`output directory ${target} already exists`,
-        replaceable ? 'pass another --out, or --overwrite' : 'pass another --out (it is not an earlier diff-eval report, so it is never replaced)');
-    }
-  }
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  try {
-    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(tmp, name), content);
-    if (existsSync(target)) {
-      const old = `${target}.old-${process.pid}-${Date.now()}`;
-      renameSync(target, old);
-      renameSync(tmp, target);
-      rmSync(old, { recursive: true, force: true });
-    } else {
-      renameSync(tmp, target);
-    }
-  } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
-  return target;
+  return writeOutDir(outDir, files, { ...opts, marker: DIFF_MARKER });
 }

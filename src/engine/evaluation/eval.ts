@@ -1,9 +1,9 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import path from 'node:path';
+import { writeOutDir } from '../artifact.js';
 import type { RagConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { stableHash, stableStringify } from '../hash.js';
-import type { GoldenSet } from './goldens.js';
+import { describeMissing, judgedCoverage, missingFix, type Coverage } from './coverage.js';
+import type { GoldenQuery, GoldenSet } from './goldens.js';
 import { evaluate, type EvaluationResult } from './metrics.js';
 import { latencySummary } from './percentiles.js';
 import { docIdOf, isChunkId, type Qrels, type Run } from './qrels.js';
@@ -21,8 +21,17 @@ export interface EvalOptions {
   ks: number[];
   /** Caller for queries that do not name their own principals. */
   caller: Caller;
+  /** Score even when judged-relevant ids can never be retrieved (they are counted as judged_missing). */
+  allowMissing?: boolean;
+  /** Told once what --allow-missing let through. */
+  notice?: (msg: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
+
+/** Ranked documents per query in every run: trec_eval's convention, so map, ndcg, rprec and bpref mean what they mean there. */
+export const RUN_DEPTH = 1000;
+/** What the ranking rules are: part of the retrieval hash, so runs ranked by older rules show as different. */
+export const RANKING = 'prefix-stable/1';
 
 export interface EvalOutcome {
   goldenHash: string;
@@ -37,6 +46,8 @@ export interface EvalOutcome {
   /** Per query: milliseconds per stage, for latency histograms. */
   queryStageMs: Record<string, Record<string, number>>;
   queryTexts: Record<string, string>;
+  /** Judged-relevant ids no query could retrieve (only non-zero with allowMissing). */
+  coverage: Coverage;
 }
 
 /** The relevance judgments an eval scores against: chunk judgments lift to their document unless a query is judged on chunks only. */
@@ -62,17 +73,48 @@ function liftToDocs(qrels: Qrels): Qrels {
   return out;
 }
 
-/** Who a golden query searches as: its own principals when the golden line names them, else the eval's caller. */
-export function queryCaller(q: GoldenSet['queries'][number], fallback: Caller): Caller {
-  return q.principals ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? fallback.tenant } : { ...fallback, tenant: q.tenant ?? fallback.tenant };
+/** The caller a golden query runs as: its own principals (always with public), else the eval's. */
+export function queryCaller(q: GoldenQuery, fallback: Caller): Caller {
+  return q.principals
+    ? { principals: [...new Set(['public', ...q.principals])].sort(), tenant: q.tenant ?? fallback.tenant }
+    : { ...fallback, tenant: q.tenant ?? fallback.tenant };
+}
+
+/**
+ * Run-file scores in rank order, lowered just below the previous one wherever they do not already
+ * strictly decrease (exact ties, and the first positions of a deeper pass), so every scorer that
+ * re-sorts by score (trec_eval, ir_measures, rag's own metrics) reads the ranking users get.
+ */
+export function strictlyDecreasing(scores: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const s of scores) {
+    const prev = out[out.length - 1];
+    out.push(prev === undefined || s < prev ? s : prev - Math.max(1, Math.abs(prev)) * 1e-9);
+  }
+  return out;
+}
+
+/** Whether `prefix` is the start of `list`. */
+function isPrefix(prefix: readonly string[], list: readonly string[]): boolean {
+  return prefix.length <= list.length && prefix.every((x, i) => list[i] === x);
+}
+
+function dedupe(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
 }
 
 /**
  * Runs every golden query through the same retriever as `rag query` (ACL pre-filter included) and
  * scores the ranking with trec_eval's definitions. Documents score as their best chunk.
+ *
+ * Each query is asked twice: once exactly as `rag query` asks it (k = retrieval.k; its time is the
+ * reported latency), and once for the run, RUN_DEPTH documents deep. Rankings are prefix-stable,
+ * so the first is the head of the second; that is checked on every query, and a mismatch stops
+ * the eval instead of reporting numbers users never get.
  */
 export async function runEval(retriever: Retriever, config: RagConfig, golden: GoldenSet, opts: EvalOptions): Promise<EvalOutcome> {
-  const depth = Math.max(...opts.ks);
+  const ks = [...opts.ks].sort((a, b) => a - b);
+  const depth = Math.max(RUN_DEPTH, ...ks);
   const mode = opts.mode ?? retriever.defaultMode();
   const rerank = opts.rerank === undefined ? config.retrieval.rerank ?? null : opts.rerank;
   const retrieval = {
@@ -84,44 +126,57 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
     candidates: opts.candidates ?? config.retrieval.candidates,
     weights: opts.weights ?? config.retrieval.weights,
     depth,
-    ks: [...opts.ks].sort((a, b) => a - b),
+    ranking: RANKING,
+    ks,
   };
   const qrels = liftToDocs(golden.qrels);
+  const judged = golden.queries.filter((q) => qrels.has(q.id));
+  if (judged.length === 0) {
+    throw new UsageError(`golden set ${golden.source} has no query with judgments, so there is nothing to score`,
+      'add judgments (rag label), or check --split and --qrels');
+  }
+  const byId = new Map(golden.queries.map((q) => [q.id, q]));
+  const coverage = await judgedCoverage(retriever.store, retriever.manifest.table, qrels, (qid) => queryCaller(byId.get(qid) ?? { id: qid, text: '' }, opts.caller));
+  if (coverage.missing > 0) {
+    const what = `${coverage.missing} of ${coverage.relevant} judged-relevant ids (in ${Object.keys(coverage.perQuery).length} of ${judged.length} queries) can never be retrieved from index "${retriever.manifest.name}"`;
+    if (!opts.allowMissing) {
+      throw new UsageError(`${golden.source}: ${what}:\n${describeMissing(coverage).join('\n')}`, missingFix(coverage, retriever.manifest.name));
+    }
+    opts.notice?.(`${what} (--allow-missing: scored as misses, judged_missing = ${coverage.missing})`);
+  }
+
   const run: Run = new Map();
   const stageValues: Record<string, number[]> = {};
   const queryMs: Record<string, number> = {};
   const queryStageMs: Record<string, Record<string, number>> = {};
   const queryTexts: Record<string, string> = {};
+  const common = {
+    mode, caller: opts.caller, rerank, rerankTopN: retrieval.rerankTopN, rrfK: retrieval.rrfK,
+    candidates: retrieval.candidates, weights: retrieval.weights, fetch: false,
+  } as const;
   // Eval ranks ids only; passages are read just for reranking.
   await retriever.warm({ rerank, passages: Boolean(rerank) });
   let done = 0;
   for (const q of golden.queries) {
     const caller = queryCaller(q, opts.caller);
     const unit = judgmentUnit(golden.qrels, q.id);
-    const res = await retriever.search(q.text, {
-      mode,
-      k: depth,
-      caller,
-      rerank,
-      rerankTopN: retrieval.rerankTopN,
-      rrfK: retrieval.rrfK,
-      candidates: retrieval.candidates,
-      weights: retrieval.weights,
-      groupByDoc: unit === 'doc',
-      fetch: false,
-    });
-    run.set(
-      q.id,
-      res.ranked.map((h) => ({ docId: unit === 'doc' ? h.doc_id : h.chunk_id, score: h.score })),
-    );
+    const asked = await retriever.search(q.text, { ...common, caller, k: config.retrieval.k });
+    const res = await retriever.search(q.text, { ...common, caller, k: depth, groupByDoc: unit === 'doc' });
+    const key = (h: { doc_id: string; chunk_id: string }) => (unit === 'doc' ? h.doc_id : h.chunk_id);
+    const ids = res.ranked.map(key);
+    if (!isPrefix(dedupe(asked.ranked.map(key)), ids)) {
+      throw new Error(`internal error: query ${q.id}'s interactive ranking is not the head of its eval ranking (please report it)`);
+    }
+    const scores = strictlyDecreasing(res.ranked.map((h) => h.score));
+    run.set(q.id, ids.map((docId, i) => ({ docId, score: scores[i]! })));
     queryStageMs[q.id] = {};
-    for (const [stage, ms] of Object.entries(res.timings as StageTimings)) {
+    for (const [stage, ms] of Object.entries(asked.timings as StageTimings)) {
       if (typeof ms === 'number') {
         (stageValues[stage] ??= []).push(ms);
         queryStageMs[q.id]![stage] = Math.round(ms * 1000) / 1000;
       }
     }
-    queryMs[q.id] = res.timings.total_ms;
+    queryMs[q.id] = asked.timings.total_ms;
     queryTexts[q.id] = q.text;
     opts.onProgress?.(++done, golden.queries.length);
   }
@@ -139,18 +194,23 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
     queryMs,
     queryStageMs,
     queryTexts,
+    coverage,
   };
 }
 
-/** Metric values plus latency keys, the namespace a gate expression reads. */
-export function gateValues(outcome: Pick<EvalOutcome, 'result' | 'timings'>): Record<string, number> {
+/** Metric values, latency keys and judged_missing: the namespace an eval gate reads. */
+export function gateValues(outcome: Pick<EvalOutcome, 'result' | 'timings'> & { coverage?: Coverage }): Record<string, number> {
   const v: Record<string, number> = { ...outcome.result.mean };
   const total = outcome.timings.total_ms;
   if (total) {
     v.p50_ms = total.p50;
+    v.p90_ms = total.p90;
     v.p95_ms = total.p95;
     v.p99_ms = total.p99;
+    v.mean_ms = total.mean;
+    v.max_ms = total.max;
   }
+  if (outcome.coverage) v.judged_missing = outcome.coverage.missing;
   return v;
 }
 
@@ -192,30 +252,16 @@ export function metricsJson(outcome: EvalOutcome, golden: GoldenSet): string {
     queries: outcome.result.queries,
     mean: roundAll(outcome.result.mean),
     per_query: perQuery,
+    judged_missing: { total: outcome.coverage.missing, per_query: outcome.coverage.perQuery },
   };
   return `${JSON.stringify(JSON.parse(stableStringify(doc)), null, 2)}\n`;
 }
 
+/** The file every eval artifact holds: what makes a directory replaceable by the next eval. */
+export const EVAL_MARKER = 'metrics.json';
+
 /** Writes an artifact directory atomically: everything goes to a temp sibling, then one rename. */
 export function writeArtifact(outDir: string, files: ArtifactFiles, opts: { overwrite?: boolean } = {}): string {
-  const target = path.resolve(outDir);
-  if (existsSync(target) && !opts.overwrite) {
-    throw new UsageError(`output directory ${target} already exists`, 'pass another --out, or --overwrite');
-  }
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    if (content !== undefined) writeFileSync(path.join(tmp, name), content);
-  }
-  if (existsSync(target)) {
-    const old = `${target}.old-${process.pid}`;
-    renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(tmp, target);
-  }
-  return target;
+  return writeOutDir(outDir, { ...files }, { ...opts, marker: EVAL_MARKER });
 }
 

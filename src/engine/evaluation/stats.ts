@@ -327,3 +327,53 @@ export function compareRuns(
     comparisons: raw.map((r, i) => ({ ...r, pAdjusted: adjusted[i] })),
   };
 }
+
+/** The t with P(|T| ≥ t) = p for Student's t with df degrees of freedom (bisection on the CDF). */
+export function studentQuantileTwoSided(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`p must be in (0, 1), got ${p}`);
+  let lo = 0;
+  let hi = 1;
+  while (studentTwoSidedP(hi, df) > p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTwoSidedP(mid, df) > p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export interface TestPower {
+  /** Smallest p the sign-flip test can give on these differences. */
+  min_p: number;
+  /** Minimum detectable |mean difference| at the given power; null with fewer than 2 pairs. */
+  mde: number | null;
+}
+
+/**
+ * What a paired comparison can detect on this set, so a gate can tell "no significant drop" from
+ * "too few queries to know":
+ * - min_p: with m non-zero differences, only the observed sign pattern and its mirror image are as
+ *   extreme as an all-one-sign result, so the exact test never goes below 2 / 2^m (and the Monte
+ *   Carlo test never below 1 / (iterations + 1)).
+ * - mde: the smallest true mean difference found with probability `power` (default 0.8) by a
+ *   two-sided test at `alpha`, from the spread of the paired differences (paired t approximation):
+ *   (t_{1−α/2, n−1} + t_{power, n−1}) · sd / √n.
+ */
+export function testPower(a: readonly number[], b: readonly number[], alpha: number, opts: { power?: number; iterations?: number } = {}): TestPower {
+  const d = differences(a, b);
+  const n = d.length;
+  const nonZero = d.filter((x) => x !== 0).length;
+  let minP = nonZero === 0 ? 1 : Math.min(1, 2 / 2 ** nonZero);
+  if (n > EXACT_PERMUTATION_MAX_N) minP = Math.max(minP, 1 / ((opts.iterations ?? DEFAULT_ITERATIONS) + 1));
+  if (n < 2) return { min_p: minP, mde: null };
+  const m = mean(d);
+  let ss = 0;
+  for (const x of d) ss += (x - m) ** 2;
+  const sd = Math.sqrt(ss / (n - 1));
+  const power = opts.power ?? 0.8;
+  const df = n - 1;
+  const tAlpha = studentQuantileTwoSided(alpha, df);
+  // One-sided power quantile: P(T > t) = 1 − power, i.e. two-sided p = 2 (1 − power).
+  const tPower = studentQuantileTwoSided(2 * (1 - power), df);
+  return { min_p: minP, mde: ((tAlpha + tPower) * sd) / Math.sqrt(n) };
+}

@@ -122,6 +122,23 @@ export async function readQrels(path: string, opts: ReadOptions = {}): Promise<Q
   return fields.length === 4 ? parseTrecQrels(text, path, opts) : parseBeirQrels(text, path);
 }
 
+/**
+ * A qrels/run pair that can be scored: judgments present, results present, and at least one query
+ * in both. Anything else would score 0 queries (or all zeros) and look like a result.
+ */
+export function assertScorable(qrels: Qrels, run: Run, qrelsFile: string, runFile: string): void {
+  if (qrels.size === 0) throw new InputError(qrelsFile, undefined, 'holds no judgments', 'pass a qrels file with lines "qid 0 docid grade" (or a BEIR qrels TSV)');
+  if (run.size === 0) throw new InputError(runFile, undefined, 'holds no results', 'pass a TREC run file with lines "qid Q0 docid rank score tag"');
+  if (![...run.keys()].some((q) => qrels.has(q))) {
+    const few = (ids: Iterable<string>) => {
+      const all = sortedQids(ids);
+      return `${all.slice(0, 3).join(', ')}${all.length > 3 ? ', …' : ''}`;
+    };
+    throw new UsageError(`${runFile} and ${qrelsFile} have no query in common (run: ${few(run.keys())}; qrels: ${few(qrels.keys())})`,
+      'score a run against the judgments of the same topics');
+  }
+}
+
 async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');

@@ -11,6 +11,7 @@ import { sha256, stableHash, stableStringify } from '../hash.js';
 import { CHUNKS, chunksSchema, DOCUMENTS, documentsSchema, Store } from '../store/store.js';
 import { inListChunks } from '../sql.js';
 import { chunkerHash, sourceOrigin } from './provenance.js';
+import { resolveDocRoot } from './doc-root.js';
 import type { ChunkRow, DocumentRow, ParsedDocument } from '../types.js';
 
 export type IngestFormat = 'auto' | 'beir' | 'jsonl';
@@ -19,6 +20,7 @@ export interface IngestOptions {
   paths: string[];
   format: IngestFormat;
   prune: boolean;
+  /** Where relative input paths are resolved (default: the working directory). */
   cwd?: string;
   batchSize?: number;
   onProgress?: (p: { done: number; total?: number; source?: string }) => void;
@@ -125,6 +127,7 @@ async function* readSources(
   opts: IngestOptions,
   config: RagConfig,
   cwd: string,
+  root: string,
   failures: IngestFailure[],
   scopes: string[],
   known: Map<string, ExistingDoc>,
@@ -137,7 +140,7 @@ async function* readSources(
     const abs = path.resolve(cwd, p);
     if (!existsSync(abs)) throw new UsageError(`path not found: ${p}`, 'check the path, or run from the folder that holds it');
     if (opts.format === 'beir') {
-      const { documents, failures: f, origin } = await parseBeirCorpus(abs, { cwd });
+      const { documents, failures: f, origin } = await parseBeirCorpus(abs, { cwd: root });
       scopes.push(origin);
       failures.push(...f);
       yield* documents;
@@ -145,8 +148,8 @@ async function* readSources(
     }
     // A file named explicitly is ingested whatever the include/exclude globs say.
     const isDir = statSync(abs).isDirectory();
-    const files = walk(abs, isDir ? config : { include: [], exclude: [] }, cwd);
-    scopes.push(walkScope(abs, cwd));
+    const files = walk(abs, isDir ? config : { include: [], exclude: [] }, cwd, root);
+    scopes.push(walkScope(abs, root));
     for (const file of files) {
       const isJsonl = opts.format === 'jsonl' || /\.(jsonl|ndjson)$/i.test(file.abs);
       if (isJsonl) {
@@ -207,8 +210,8 @@ function fileConfigFingerprint(config: RagConfig): string {
   return stableHash({ acl: config.acl, tenant: config.tenant, chunking: config.chunking, parser: PARSER_VERSION, ocr: config.ocr }).slice(0, 16);
 }
 
-function walkScope(abs: string, cwd: string): string {
-  const rel = path.relative(cwd, abs);
+function walkScope(abs: string, root: string): string {
+  const rel = path.relative(root, abs);
   return (rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel || '.').split(path.sep).join('/');
 }
 
@@ -224,6 +227,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   const batchSize = opts.batchSize ?? 1000;
   const now = new Date().toISOString();
   await store.migrate();
+  // Ids (and sources, and the ACL rules' globs) are relative to the project root, never the cwd.
+  const root = await resolveDocRoot(store, { configRoot: config.root, cwd, paths: opts.paths });
   const existing = new Map(
     (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
   );
@@ -263,7 +268,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   };
 
   const failures: IngestFailure[] = [];
-  for await (const item of readSources(opts, config, cwd, failures, scopes, existing, summary.notices)) {
+  for await (const item of readSources(opts, config, cwd, root, failures, scopes, existing, summary.notices)) {
     if ('unsupported' in item) {
       summary.skipped++;
       continue;

@@ -66,13 +66,48 @@ type Candidate = { ref: CandidateRef; score: number; id: string };
 const byScoreThenId = (a: { score: number; id: string }, b: { score: number; id: string }) =>
   b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** Each pass past the first searches this many times deeper than the one before. */
+const TIER_GROWTH = 4;
+/** The deepest pass: past it a ranking simply ends. */
+const MAX_DEPTH = 100_000;
+
+type Fused = { c: Candidate; id: string; scores: Hit['scores']; score: number; systems: number; bestRank: number };
+
+/**
+ * The order of a ranking, shared by every mode: score, then (for exact ties, which RRF makes
+ * often) the candidate more systems agree on, then its best rank in a single system, then chunk
+ * id. Eval writes this order to run.trec with strictly decreasing scores, so trec_eval agrees.
+ */
+const byRank = (a: Fused, b: Fused) =>
+  b.score - a.score || b.systems - a.systems || a.bestRank - b.bestRank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Hybrid: weighted reciprocal rank fusion, Σ w / (rrfK + rank). One system: its own score. */
+function fuse(mode: RetrievalMode, bm25: Candidate[], vec: Candidate[], w: { bm25: number; vector: number }, rrfK: number): Fused[] {
+  const fused = new Map<string, Fused>();
+  const addList = (list: Candidate[], kind: 'bm25' | 'vector', weight: number) => {
+    list.forEach((c, i) => {
+      const e = fused.get(c.id) ?? { c, id: c.id, scores: {}, score: 0, systems: 0, bestRank: Infinity };
+      e.scores[kind] = c.score;
+      e.scores[kind === 'bm25' ? 'bm25_rank' : 'vector_rank'] = i + 1;
+      e.score += mode === 'hybrid' ? weight / (rrfK + i + 1) : c.score;
+      e.systems++;
+      e.bestRank = Math.min(e.bestRank, i + 1);
+      fused.set(c.id, e);
+    });
+  };
+  addList(bm25, 'bm25', w.bm25);
+  addList(vec, 'vector', w.vector);
+  const ranked = [...fused.values()].sort(byRank);
+  if (mode === 'hybrid') for (const e of ranked) e.scores.fused = e.score;
+  return ranked;
+}
+
 /**
  * The one retriever. `query`, `eval`, `label` and `audit` all search through it, and every search
  * it runs carries the caller's ACL clause as a LanceDB pre-filter.
  */
 export class Retriever {
   private embedder: Embedder | null = null;
-  private warned = false;
   private rowCache: Map<bigint, Hit['chunk']> | null = null;
   /** Recent query vectors: re-asked queries (eval sweeps, label pools, UIs) skip the model. */
   private queryVectors = new Map<string, Float32Array>();
@@ -139,72 +174,81 @@ export class Retriever {
     return filterSql ? `${acl} AND (${filterSql})` : acl;
   }
 
+  /**
+   * The ranking is the same for every k: positions come from a fixed sequence of passes, each
+   * TIER_GROWTH times deeper than the last, starting at the candidate depth. The first pass is
+   * fused (and reranked) on its own; a deeper pass only appends what the passes before it did not
+   * rank, without re-fusing them. So `-k 10` is always a prefix of `-k 100`, and eval (which asks
+   * for a deep run) scores the very top k that `rag query` returns.
+   */
   async search(query: string, opts: SearchOptions): Promise<SearchResult> {
     const t0 = performance.now();
     const r = this.config.retrieval;
-    let mode = opts.mode ?? this.defaultMode();
+    const mode = opts.mode ?? this.defaultMode();
     if (mode !== 'bm25' && !this.hasVectors) {
-      if (!this.warned) this.notice(`index "${this.manifest.name}" has no vectors (built without a model): using BM25 only`);
-      this.warned = true;
-      mode = 'bm25';
+      const name = this.manifest.name;
+      throw new UsageError(
+        `mode ${mode} needs vectors, but index "${name}" has none (it was built with --model none)${opts.mode ? '' : '; retrieval.mode in the config asks for it'}`,
+        `use --mode bm25, or build vectors with \`rag index --name ${name} --model MODEL --rebuild\``,
+      );
     }
     if (!query.trim()) throw new UsageError('empty query', 'pass the text to search for');
     const k = opts.k;
     const rerankId = opts.rerank === undefined ? r.rerank : opts.rerank;
     const rerankTopN = opts.rerankTopN ?? r.rerankTopN;
-    const depth = Math.max(opts.candidates ?? r.candidates, k * (opts.groupByDoc ? 3 : 1), rerankId ? rerankTopN : 0);
+    const headDepth = Math.max(opts.candidates ?? r.candidates, rerankId ? rerankTopN : 0);
     const where = this.where(opts.caller, opts.filterSql);
     const timings: StageTimings = { total_ms: 0 };
+    const w = opts.weights ?? r.weights;
+    const rrfK = opts.rrfK ?? r.rrfK;
 
     // One stage at a time: each is a few milliseconds of multi-threaded work, and on a small
     // machine running them together only makes them fight for the same cores (measured).
     const vector = mode !== 'bm25' ? await this.queryVector(query, timings) : null;
-    const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
-    const vec = vector ? await this.vector(vector, where, depth, timings) : [];
-
-    const tf = performance.now();
-    const w = opts.weights ?? r.weights;
-    const rrfK = opts.rrfK ?? r.rrfK;
-    const fused = new Map<string, { c: Candidate; scores: Hit['scores']; score: number }>();
-    const addList = (list: Candidate[], kind: 'bm25' | 'vector', weight: number) => {
-      list.forEach((c, i) => {
-        const e = fused.get(c.id) ?? { c, scores: {}, score: 0 };
-        e.scores[kind] = c.score;
-        e.scores[kind === 'bm25' ? 'bm25_rank' : 'vector_rank'] = i + 1;
-        e.score += mode === 'hybrid' ? weight / (rrfK + i + 1) : c.score;
-        fused.set(c.id, e);
-      });
+    const pass = async (depth: number) => {
+      const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
+      const vec = vector ? await this.vector(vector, where, depth, timings) : [];
+      const tf = performance.now();
+      const fused = fuse(mode, bm25, vec, w, rrfK);
+      // Defence in depth: the pre-filter already excluded these; a candidate failing here is a bug.
+      for (const e of fused) if (!isVisible(e.c.ref, opts.caller)) throw new AclViolationError(e.id, 'passed the pre-filter');
+      timings.fuse_ms = (timings.fuse_ms ?? 0) + performance.now() - tf;
+      // Fewer rows than asked from every list: a deeper pass cannot find more.
+      return { fused, exhausted: bm25.length < depth && vec.length < depth };
     };
-    addList(bm25, 'bm25', w.bm25);
-    addList(vec, 'vector', w.vector);
-    let ranked = [...fused.values()].map((e) => ({ ...e, id: e.c.id })).sort(byScoreThenId);
-    if (mode === 'hybrid') for (const e of ranked) e.scores.fused = e.score;
-    // Defence in depth: the pre-filter already excluded these; a candidate failing here is a bug.
-    for (const e of ranked) {
-      if (!isVisible(e.c.ref, opts.caller)) {
-        throw new AclViolationError(e.id, 'passed the pre-filter');
+
+    let ranked: Fused[] = [];
+    const ids = new Set<string>();
+    const docs = new Set<string>();
+    const units = () => (opts.groupByDoc ? docs.size : ranked.length);
+    for (let depth = headDepth, first = true; ; depth *= TIER_GROWTH, first = false) {
+      const { fused, exhausted } = await pass(depth);
+      let list = fused;
+      if (first && rerankId) {
+        const tr = performance.now();
+        const reranker = await loadReranker(rerankId);
+        const head = fused.slice(0, rerankTopN);
+        const headRows = await this.fetchRows(head.map((e) => e.c.ref), opts.caller);
+        const scores = await reranker.score(query, head.map((e) => headRows.get(e.id)!.text));
+        head.forEach((e, i) => {
+          e.scores.rerank = scores[i]!;
+          e.score = scores[i]!;
+        });
+        head.sort(byRank);
+        list = [...head, ...fused.slice(rerankTopN)];
+        timings.rerank_ms = performance.now() - tr;
       }
+      for (const e of list) {
+        if (ids.has(e.id)) continue;
+        ids.add(e.id);
+        docs.add(e.c.ref.doc_id);
+        ranked.push(e);
+      }
+      if (units() >= k || exhausted || depth >= MAX_DEPTH) break;
     }
     if (opts.groupByDoc) {
       const seenDocs = new Set<string>();
       ranked = ranked.filter((e) => !seenDocs.has(e.c.ref.doc_id) && seenDocs.add(e.c.ref.doc_id));
-    }
-    timings.fuse_ms = performance.now() - tf;
-
-    let rows: Map<string, Hit['chunk']>;
-    if (rerankId) {
-      const tr = performance.now();
-      const reranker = await loadReranker(rerankId);
-      const head = ranked.slice(0, rerankTopN);
-      rows = await this.fetchRows(head.map((e) => e.c.ref), opts.caller);
-      const scores = await reranker.score(query, head.map((e) => rows.get(e.id)!.text));
-      head.forEach((e, i) => {
-        e.scores.rerank = scores[i]!;
-        e.score = scores[i]!;
-      });
-      head.sort(byScoreThenId);
-      ranked = [...head, ...ranked.slice(rerankTopN)];
-      timings.rerank_ms = performance.now() - tr;
     }
     const top = ranked.slice(0, k);
     const refs = top.map((e) => ({ chunk_id: e.id, doc_id: e.c.ref.doc_id, score: e.score }));
@@ -213,7 +257,7 @@ export class Retriever {
       return { mode, hits: [], ranked: refs, timings };
     }
     const tf2 = performance.now();
-    rows = await this.fetchRows(top.map((e) => e.c.ref), opts.caller);
+    const rows = await this.fetchRows(top.map((e) => e.c.ref), opts.caller);
     timings.fetch_ms = performance.now() - tf2;
     const hits: Hit[] = top.map((e, i) => ({ rank: i + 1, score: e.score, chunk: rows.get(e.id)!, scores: e.scores }));
     timings.total_ms = performance.now() - t0;
@@ -242,7 +286,7 @@ export class Retriever {
   private async bm25(query: string, where: string, limit: number, timings: StageTimings): Promise<Candidate[]> {
     const t = performance.now();
     const rows = await this.table.fullText(query, where, CANDIDATE_COLUMNS, limit);
-    timings.bm25_ms = performance.now() - t;
+    timings.bm25_ms = (timings.bm25_ms ?? 0) + performance.now() - t;
     return toCandidates(rows, (r) => Number(r._score));
   }
 
@@ -273,7 +317,7 @@ export class Retriever {
       if (ann.type === 'IVF_HNSW_SQ') params.ef = Math.max(r.ef, limit * r.refineFactor);
     }
     const rows = await this.table.nearest(vec, where, CANDIDATE_COLUMNS, limit, params);
-    timings.vector_ms = performance.now() - t;
+    timings.vector_ms = (timings.vector_ms ?? 0) + performance.now() - t;
     return toCandidates(rows, (r) => 1 - Number(r._distance));
   }
 }
