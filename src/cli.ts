@@ -1,18 +1,41 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
 import { RagError, EXIT } from './engine/errors.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerIndex } from './commands/index.js';
-import { registerQuery } from './commands/query.js';
-import { registerModels } from './commands/models.js';
-import { registerEval } from './commands/eval.js';
-import { registerDiffEval } from './commands/diff-eval.js';
-import { registerAudit } from './commands/audit.js';
-import { registerLabel } from './commands/label.js';
 
 export { VERSION };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, in help order. A run imports only the module of the command it names
+ * (a cold `rag query` does not compile eval, audit or label code); help and unknown commands
+ * load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  ingest: async () => (await import('./commands/ingest.js')).registerIngest,
+  index: async () => (await import('./commands/index.js')).registerIndex,
+  query: async () => (await import('./commands/query.js')).registerQuery,
+  models: async () => (await import('./commands/models.js')).registerModels,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  'diff-eval': async () => (await import('./commands/diff-eval.js')).registerDiffEval,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  label: async () => (await import('./commands/label.js')).registerLabel,
+};
+
+/** Global options that take a value (so the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['--db', '--config']);
+
+/** The command an argv names, if it is one of ours; undefined means load them all. */
+export function commandIn(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return Object.hasOwn(COMMANDS, a) ? a : undefined;
+  }
+  return undefined;
+}
+
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('rag')
     .description('Local-first retrieval engine and quality gate for RAG')
     .version(VERSION)
@@ -36,14 +59,8 @@ Examples:
 
 Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
     );
-  registerIngest(program);
-  registerIndex(program);
-  registerQuery(program);
-  registerModels(program);
-  registerEval(program);
-  registerDiffEval(program);
-  registerAudit(program);
-  registerLabel(program);
+  const names = only ? [only] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]!()))) register(program);
   return program;
 }
 
@@ -55,7 +72,7 @@ export async function main(argv: string[]): Promise<void> {
       throw err;
     });
   }
-  const program = buildProgram();
+  const program = await buildProgram(commandIn(argv));
   try {
     await program.parseAsync(argv);
     if (process.exitCode === undefined) process.exitCode = EXIT.OK;
