@@ -1,26 +1,49 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
 import { EXIT, InputError, RagError } from './engine/errors.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerIndex } from './commands/index.js';
-import { registerQuery } from './commands/query.js';
-import { registerModels } from './commands/models.js';
-import { registerEval } from './commands/eval.js';
-import { registerDiffEval } from './commands/diff-eval.js';
-import { registerAudit } from './commands/audit.js';
-import { registerRuns } from './commands/runs.js';
-import { registerLabel } from './commands/label.js';
-import { registerInit } from './commands/init.js';
-import { registerStatus } from './commands/status.js';
-import { registerCompletion } from './commands/completion.js';
 import { setColorMode, type ColorMode } from './render/table.js';
-import { registerServe } from './commands/serve.js';
-import { registerMcp } from './commands/mcp.js';
-import { registerKeys } from './commands/keys.js';
 
 export { VERSION };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, in help order. A run imports only the module of the command it names
+ * (a cold `rag query` does not compile eval, audit or label code); help, unknown commands and
+ * `rag completion` (which describes them all) load them all.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: async () => (await import('./commands/init.js')).registerInit,
+  ingest: async () => (await import('./commands/ingest.js')).registerIngest,
+  index: async () => (await import('./commands/index.js')).registerIndex,
+  query: async () => (await import('./commands/query.js')).registerQuery,
+  models: async () => (await import('./commands/models.js')).registerModels,
+  eval: async () => (await import('./commands/eval.js')).registerEval,
+  'diff-eval': async () => (await import('./commands/diff-eval.js')).registerDiffEval,
+  runs: async () => (await import('./commands/runs.js')).registerRuns,
+  audit: async () => (await import('./commands/audit.js')).registerAudit,
+  label: async () => (await import('./commands/label.js')).registerLabel,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  mcp: async () => (await import('./commands/mcp.js')).registerMcp,
+  keys: async () => (await import('./commands/keys.js')).registerKeys,
+  completion: async () => (await import('./commands/completion.js')).registerCompletion,
+};
+
+/** Global options that take a value (so the word after them is not the command). */
+const VALUE_OPTIONS = new Set(['--db', '--config', '--color']);
+
+/** The command an argv names, if it is one of ours; undefined means load them all. */
+export function commandIn(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_OPTIONS.has(a)) i++;
+    else if (!a.startsWith('-')) return Object.hasOwn(COMMANDS, a) && a !== 'completion' ? a : undefined;
+  }
+  return undefined;
+}
+
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('rag')
     .description('Local-first retrieval engine and quality gate for RAG')
     .version(VERSION)
@@ -51,21 +74,8 @@ Examples:
 Exit codes: 0 ok · 1 gate failed · 2 usage or input error · 3 store or model error`,
     );
   program.hook('preAction', (_root, action) => setColorMode(action.optsWithGlobals<{ color: ColorMode }>().color));
-  registerInit(program);
-  registerIngest(program);
-  registerIndex(program);
-  registerQuery(program);
-  registerModels(program);
-  registerEval(program);
-  registerDiffEval(program);
-  registerRuns(program);
-  registerAudit(program);
-  registerLabel(program);
-  registerStatus(program);
-  registerCompletion(program);
-  registerServe(program);
-  registerMcp(program);
-  registerKeys(program);
+  const names = only ? [only] : Object.keys(COMMANDS);
+  for (const register of await Promise.all(names.map((n) => COMMANDS[n]!()))) register(program);
   return program;
 }
 
@@ -78,8 +88,8 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   jsonErrors = argv.includes('--json');
-  const program = buildProgram();
   try {
+    const program = await buildProgram(commandIn(argv));
     await program.parseAsync(argv);
     if (process.exitCode === undefined) process.exitCode = EXIT.OK;
   } catch (err) {

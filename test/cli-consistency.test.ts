@@ -77,7 +77,7 @@ describe('--help', () => {
         walk(sub, [...prefix, sub.name()]);
       }
     };
-    walk(buildProgram(), []);
+    walk(await buildProgram(), []);
     expect(paths.length).toBeGreaterThan(15);
     const missing: string[] = [];
     for (const p of paths) {

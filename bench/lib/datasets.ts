@@ -71,18 +71,20 @@ export function bytesUnder(paths: string[]): number {
   return total;
 }
 
+/** Contents keyed by path relative to the repo or the models dir, so moving either keeps the key. */
 function hashFiles(files: string[]): string {
   const h = createHash('sha256');
   for (const f of files) {
-    h.update(f);
-    h.update(existsSync(f) ? readFileSync(f) : 'missing');
+    h.update(f.startsWith(modelsDir()) ? path.relative(modelsDir(), f) : path.relative(ROOT, f));
+    if (!existsSync(f)) throw new Error(`bench store key: ${f} is missing (moved? update storeKey)`);
+    h.update(readFileSync(f));
   }
   return h.digest('hex');
 }
 
 /** Everything a built store depends on: data, config, model weights, the code that writes it. */
 function storeKey(inputs: string[], model: string): string {
-  const engine = ['ingest.ts', 'indexer.ts', 'chunker.ts', 'store.ts', 'hash.ts', 'config.ts'].map((f) => path.join(ROOT, 'src/engine', f));
+  const engine = ['ingest/ingest.ts', 'index/indexer.ts', 'ingest/chunker.ts', 'store/store.ts', 'hash.ts', 'config.ts'].map((f) => path.join(ROOT, 'src/engine', f));
   const connectors = readdirSync(path.join(ROOT, 'src/connectors')).map((f) => path.join(ROOT, 'src/connectors', f));
   const weights = path.join(modelsDir(), model, '.rag-weights.json');
   const lancedb = path.join(ROOT, 'node_modules/@lancedb/lancedb/package.json');

@@ -78,11 +78,19 @@ export async function ingestSection(ctx: SectionContext): Promise<SectionResult>
 }
 
 // ---------------------------------------------------------------------------------------------
-// Embedding: the product's pipeline vs the bare onnxruntime session, same model, texts and batches.
+// Embedding: the product's pipeline vs before, the bare onnxruntime session and sentence-transformers.
 
 export async function embeddingSection(ctx: SectionContext): Promise<SectionResult> {
   const { embeddingComparison } = await import('./embedding.js');
   return embeddingComparison(ctx);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers: rag's BM25 beside bm25s on the same chunks and queries (bench/lib/peers.ts).
+
+export async function peersSection(ctx: SectionContext): Promise<SectionResult> {
+  const { peersSection: run } = await import('./peers.js');
+  return run(ctx);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -320,6 +328,7 @@ export const SECTIONS = {
   ingest: ingestSection,
   audit: (ctx: SectionContext) => import('./audit-section.js').then((m) => m.auditSection(ctx)),
   embedding: embeddingSection,
+  peers: peersSection,
   warm: warmSection,
   cold: coldSection,
   ann: annSection,

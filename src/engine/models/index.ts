@@ -13,20 +13,6 @@ export { addModel, pullModel } from './hub.js';
 
 export type { Embedder, Reranker } from './types.js';
 
-/**
- * The runtimes (onnxruntime, transformers.js) are imported on first use: a BM25-only query or an
- * ingest never pays for loading them.
- */
-async function runtime() {
-  const [session, onnx, stat, rerank] = await Promise.all([
-    import('./onnx-session.js'),
-    import('./onnx-embedder.js'),
-    import('./static-embedder.js'),
-    import('./reranker.js'),
-  ]);
-  return { lockDownTransformers: session.lockDownTransformers, OnnxEmbedder: onnx.OnnxEmbedder, StaticEmbedder: stat.StaticEmbedder, CrossEncoderReranker: rerank.CrossEncoderReranker };
-}
-
 /** One load per model folder per process: sessions are big and slow to open. */
 const embedders = new Map<string, Promise<Embedder>>();
 const rerankers = new Map<string, Promise<Reranker>>();
@@ -44,21 +30,20 @@ function cached<T>(cache: Map<string, Promise<T>>, key: string, make: () => Prom
 export async function loadEmbedder(id: string, dir = modelsDir()): Promise<Embedder> {
   const root = resolve(dir);
   return cached(embedders, `${root}\0${id}`, async () => {
-    const { lockDownTransformers, StaticEmbedder, OnnxEmbedder } = await runtime();
-    lockDownTransformers(root);
     const info = await resolveModel(id, root);
     if (info.kind === 'cross-encoder') throw new UsageError(`model ${id} is a cross-encoder reranker, not an embedder`, 'pass it as the reranker (--rerank) and pick an embedding model for the index');
-    return info.kind === 'static-embedder' ? StaticEmbedder.load(info) : OnnxEmbedder.load(info);
+    // Runtimes are imported on first use, and only the one this model needs: a BM25 query or an
+    // ingest never loads onnxruntime, a static model never does either.
+    if (info.kind === 'static-embedder') return (await import('./static-embedder.js')).StaticEmbedder.load(info);
+    return (await import('./onnx-embedder.js')).OnnxEmbedder.load(info);
   });
 }
 
 export async function loadReranker(id: string, dir = modelsDir()): Promise<Reranker> {
   const root = resolve(dir);
   return cached(rerankers, `${root}\0${id}`, async () => {
-    const { lockDownTransformers, CrossEncoderReranker } = await runtime();
-    lockDownTransformers(root);
     const info = await resolveModel(id, root);
     if (info.kind !== 'cross-encoder') throw new UsageError(`model ${id} is an embedder (${info.kind}), not a cross-encoder reranker`, 'rerank with a cross-encoder such as cross-encoder/ms-marco-MiniLM-L-6-v2, or add rag-model.json {"kind":"cross-encoder"} to the folder');
-    return CrossEncoderReranker.load(info);
+    return (await import('./reranker.js')).CrossEncoderReranker.load(info);
   });
 }

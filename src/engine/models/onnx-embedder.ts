@@ -5,11 +5,17 @@
 import * as ort from 'onnxruntime-node';
 import { StoreError } from '../errors.js';
 import type { Embedder } from './types.js';
-import { buildFeeds, l2normalize, lengthOrder, openSession, outputAsFloat } from './onnx-session.js';
+import { buildFeeds, openSession, outputAsFloat, tokenBatches } from './onnx-session.js';
 import type { ModelInfo } from './registry.js';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer.js';
+import { l2normalize } from './vectors.js';
 
-const BATCH = 32;
+/**
+ * Padded tokens per run. A passage's vector does not depend on the batch it runs in (padding is
+ * masked out exactly, see embed()), so this only trades per-run overhead against the size of the
+ * activations: past a few thousand tokens they fall out of the CPU caches and the arena grows.
+ */
+export const BATCH_TOKENS = 4096;
 
 export function pool(hidden: Float32Array, mask: Uint8Array, batch: number, seqLen: number, dim: number, mode: string): Float32Array[] {
   const out: Float32Array[] = [];
@@ -52,8 +58,7 @@ export class OnnxEmbedder implements Embedder {
 
   static async load(info: ModelInfo): Promise<OnnxEmbedder> {
     const [session, tokenizer] = await Promise.all([openSession(info), loadTokenizer(info.dir)]);
-    const padId = (tokenizer.inner as unknown as { pad_token_id?: number }).pad_token_id ?? 0;
-    const e = new OnnxEmbedder(info, session, tokenizer, padId);
+    const e = new OnnxEmbedder(info, session, tokenizer, tokenizer.padId);
     if (!e.dim) e.dim = (await e.embed(['dimension probe']))[0].length;
     return e;
   }
@@ -68,18 +73,25 @@ export class OnnxEmbedder implements Embedder {
     return this.embed(texts.map((t) => p + t), onProgress);
   }
 
+  /**
+   * Batches are formed by length (longest first) under a token budget. A text's vector is the
+   * same bytes whatever its batchmates: padded positions carry attention_mask 0, which the graph
+   * turns into a −3.4e38 bias before the softmax, so their weights are exactly 0 and add exact
+   * zeros to every sum over keys; all other ops are per token; pooling reads real tokens only.
+   * test/models/embedding-batches.test.ts checks it against embedding each text alone.
+   */
   private async embed(texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
     const max = this.info.maxTokens ?? 512;
     const encoded = texts.map((t) => this.tokenizer.encode(t, max));
-    const order = lengthOrder(encoded.map((e) => e.inputIds.length));
     const result: Float32Array[] = new Array(texts.length);
-    for (let start = 0; start < order.length; start += BATCH) {
-      const idx = order.slice(start, start + BATCH);
+    let done = 0;
+    for (const idx of tokenBatches(encoded.map((e) => e.inputIds.length), BATCH_TOKENS)) {
       const { feeds, seqLen, mask } = buildFeeds(this.session, idx.map((i) => encoded[i]), this.padId);
       const outputs = await this.session.run(feeds);
       const vectors = this.readOutput(outputs, idx.length, seqLen, mask);
       idx.forEach((i, k) => (result[i] = vectors[k]));
-      onProgress?.(Math.min(start + BATCH, texts.length), texts.length);
+      done += idx.length;
+      onProgress?.(done, texts.length);
     }
     return result;
   }

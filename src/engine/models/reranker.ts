@@ -23,8 +23,7 @@ export class CrossEncoderReranker implements Reranker {
 
   static async load(info: ModelInfo): Promise<CrossEncoderReranker> {
     const [session, tokenizer] = await Promise.all([openSession(info), loadTokenizer(info.dir)]);
-    const padId = (tokenizer.inner as unknown as { pad_token_id?: number }).pad_token_id ?? 0;
-    return new CrossEncoderReranker(info, session, tokenizer, padId);
+    return new CrossEncoderReranker(info, session, tokenizer, tokenizer.padId);
   }
 
   async score(query: string, passages: string[]): Promise<number[]> {

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { StoreError } from '../errors.js';
 import type { Embedder } from './types.js';
-import { l2normalize } from './onnx-session.js';
+import { l2normalize } from './vectors.js';
 import type { ModelInfo } from './registry.js';
 import { readSafetensors } from './safetensors.js';
 import { loadTokenizer, type ModelTokenizer } from './tokenizer.js';
@@ -42,7 +42,7 @@ export class StaticEmbedder implements Embedder {
     if (mapping) for (const m of mapping) if (m < 0 || m >= rows) throw new StoreError(`${file}: mapping points past the ${rows} embedding rows`);
     if (weights && mapping && weights.length !== mapping.length) throw new StoreError(`${file}: weights and mapping differ in length`);
     const tokenizer = await loadTokenizer(info.dir);
-    const lengths = [...(tokenizer.inner as unknown as { model: { tokens_to_ids: Map<string, number> } }).model.tokens_to_ids.keys()].map((t) => t.length).sort((a, b) => a - b);
+    const lengths = [...tokenizer.vocabulary()].map((t) => t.length).sort((a, b) => a - b);
     const median = lengths.length ? lengths[Math.floor(lengths.length / 2)] : 1;
     return new StaticEmbedder({ ...info, dim: emb.shape[1] }, tokenizer, emb.data, mapping, weights, vocab, median);
   }

@@ -202,8 +202,11 @@ export class Retriever {
     const w = opts.weights ?? r.weights;
     const rrfK = opts.rrfK ?? r.rrfK;
 
-    // One stage at a time: each is a few milliseconds of multi-threaded work, and on a small
-    // machine running them together only makes them fight for the same cores (measured).
+    // One stage at a time. Overlapping buys nothing here (re-measured): onnxruntime-node runs the
+    // query embedding synchronously on this thread, and LanceDB's result stream needs this thread
+    // between batches, so a BM25 search started first still waits for the embedding (BM25 3.6 ms +
+    // a 6 ms block = 10.7 ms, not 6); BM25 and vector searches run together took 7.0 ms against
+    // 7.2 ms one after the other, on 2 cores.
     const vector = mode !== 'bm25' ? await this.queryVector(query, timings) : null;
     const pass = async (depth: number) => {
       const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
