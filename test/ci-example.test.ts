@@ -130,8 +130,10 @@ describe('examples/ci/rag-eval.yml', () => {
       expect(comment).toMatch(/ndcg@10/);
       rmSync(path.join(world, 'comments'), { recursive: true });
 
-      // The PR deletes the page that answers two golden queries: the comment is still posted, the job fails.
-      const worse = runJob(world, bin, checkout(world, 'pr-worse', (d) => rmSync(path.join(d, 'docs/rate-limits.md'))), 'pull_request', '102');
+      // The PR rewrites the page that answers a golden query into something else: the eval gate
+      // still passes, the comparison with main fails the job, and the comment is posted anyway.
+      const rewrite = (d: string) => writeFileSync(path.join(d, 'docs/data-export.md'), '# Office plants\n\nWater the ficus on Mondays and keep it out of direct sun.\n');
+      const worse = runJob(world, bin, checkout(world, 'pr-worse', rewrite), 'pull_request', '102');
       expect(worse.failedStep, worse.log).toBe('Compare with the base branch (gate) and comment');
       expect(worse.exit).toBe(1);
       expect(readFileSync(path.join(world, 'comments/42.md'), 'utf8')).toMatch(/ndcg@10/);

@@ -28,7 +28,12 @@ working without a restart.`,
       .description('create a key and print it once (it cannot be shown again)')
       .option('--as <principal>', 'principal the key searches as (repeatable: user:alice, group:hr); public is implied', collect, [])
       .option('--tenant <tenant>', 'the one tenant the key may search (default: the configured default tenant)')
-      .option('--name <label>', 'a label for `rag keys list`'),
+      .option('--name <label>', 'a label for `rag keys list`')
+      .addHelpText('after', `
+Examples:
+  $ rag keys add --as group:hr --tenant acme --name hr-portal
+  $ rag keys add --name public-site                      # public documents of the default tenant only
+  $ rag keys add --as group:support --keys /etc/rag/keys.json --json`),
   ).action((opts: { as: string[]; tenant?: string; name?: string; keys?: string }, cmd: Command) => {
     const ctx = contextFrom(cmd);
     const file = keysFile(opts);
@@ -37,7 +42,15 @@ working without a restart.`,
     ctx.print(key);
     ctx.log(`added key ${record.id} (${['public', ...record.principals].join(', ')} @ ${record.tenant}) to ${file}; it is shown only now`);
   });
-  fileOption(keys.command('list').description('the keys in the file (ids, principals, tenant; never the keys)')).action((opts: { keys?: string }, cmd: Command) => {
+  fileOption(
+    keys
+      .command('list')
+      .description('the keys in the file (ids, principals, tenant; never the keys)')
+      .addHelpText('after', `
+Examples:
+  $ rag keys list
+  $ RAG_KEYS=/etc/rag/keys.json rag keys list --json`),
+  ).action((opts: { keys?: string }, cmd: Command) => {
     const ctx = contextFrom(cmd);
     const list = readKeys(keysFile(opts)).map(({ hash: _hash, ...rest }) => rest);
     if (ctx.json) return ctx.emit({ file: keysFile(opts), keys: list });
@@ -46,7 +59,16 @@ working without a restart.`,
     for (const k of list) t.push([k.id, k.name, k.principals.join(', ') || '(public only)', k.tenant, k.created_at.slice(0, 19).replace('T', ' ')]);
     ctx.print(t.toString());
   });
-  fileOption(keys.command('revoke').description('delete a key by id').argument('<id>', 'the id shown by `rag keys list`')).action(
+  fileOption(
+    keys
+      .command('revoke')
+      .description('delete a key by id')
+      .argument('<id>', 'the id shown by `rag keys list`')
+      .addHelpText('after', `
+Examples:
+  $ rag keys revoke 3f9c0a1b2c4d
+  $ rag keys revoke 3f9c0a1b2c4d --keys /etc/rag/keys.json`),
+  ).action(
     (id: string, opts: { keys?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       if (!/^[0-9a-f]{12}$/.test(id)) throw new UsageError(`"${id}" is not a key id`, 'pass the 12-character id from `rag keys list`, not the key itself');

@@ -69,9 +69,10 @@ describe('audit reports state who may read them', () => {
     expect(shown.restricted_excerpts).toBe('shown');
     expect(shown.findings.filter((f: { doc_id: string }) => f.doc_id === 'docs/hr.md').map((f: { excerpt: string }) => f.excerpt).join(' ')).toMatch(/previous instructions/);
 
-    const md = path.join(dir, 'content.md');
-    run('audit', 'content', '--out', md);
-    expect(readFileSync(md, 'utf8')).toMatch(/\*\*Highest ACL in this report: group:hr/);
+    const out = path.join(dir, 'content-report');
+    expect(run('audit', 'content', '--out', out).code).toBe(0);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/\*\*Highest ACL in this report: group:hr/);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).not.toContain('salary table');
   });
 
   it('lineage and acl reports state their highest ACL', () => {

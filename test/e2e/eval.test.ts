@@ -81,7 +81,7 @@ describe('rag eval', () => {
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path.join(dir, 'runs/rerank/manifest.json'), 'utf8')).retrieval.rerank).toBe('test/tiny-cross-encoder');
     const missing = r(['query', 'x', '--rerank', 'nope/none']);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(3); // a model that is not installed: exit 3 (README "Exit codes")
   });
 
   it('scores an external TREC run like trec_eval, and rejects a malformed golden set with file and line', () => {

@@ -36,7 +36,7 @@ beforeAll(() => {
   // The fixture golden set plus a query that cannot score (its judged document does not exist),
   // so it is among the weakest and its top passage is the canary page.
   const golden = readFileSync(path.join(ROOT, 'goldens/fixtures.jsonl'), 'utf8');
-  writeFileSync(path.join(dir, 'golden.jsonl'), `${golden.trimEnd()}\n${JSON.stringify({ id: 'fx-xss', query: `zebra canary ${CANARY}`, judgments: { 'fixtures/docs/missing.md': 2 } })}\n`);
+  writeFileSync(path.join(dir, 'golden.jsonl'), `${golden.trimEnd()}\n${JSON.stringify({ id: 'fx-xss', query: `zebra canary ${CANARY}`, judgments: { 'fixtures/docs/data-export.md': 2 } })}\n`);
   expect(r(['ingest', 'fixtures/docs', 'fixtures/html', 'fixtures/pdf', 'fixtures/tickets']).code).toBe(0);
   expect(r(['index', '--model', STATIC_MODEL]).code).toBe(0);
   const e1 = r(['eval', '--golden', 'golden.jsonl', '--out', 'runs/hybrid', '--gate', 'ndcg@10>=0.5,p95_ms<=60000']);
@@ -113,7 +113,9 @@ describe('report.html in headless Chromium', () => {
     expect(await xss.textContent()).toContain('Seen as public in tenant acme');
     expect(await xss.locator('.passage').first().textContent()).toContain('<script>window.__pwned = 1</script>');
     expect(await xss.locator('p').first().textContent()).toBe(`zebra canary ${CANARY}`);
-    expect(await xss.locator('table.judged').textContent()).toMatch(/fixtures\/docs\/missing\.md\s*2\s*not retrieved\s*not visible to this caller/);
+    const judgedText = await xss.locator('table.judged').textContent();
+    // The judged page exists and is public: it is named with its title, and the rank it reached (or "not retrieved").
+    expect(judgedText).toMatch(/fixtures\/docs\/data-export\.md\s*2\s*(not retrieved|\d+)\s*Exporting/);
   });
 
   it('diff-eval: metric rows equal comparison.json; one Δ bar per paired query; movers and the manifest diff', async () => {
