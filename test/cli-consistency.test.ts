@@ -111,3 +111,61 @@ describe('rag status', () => {
     expect(text.stdout).toMatch(/index "default" is behind the chunks: run `rag index`/);
   });
 });
+
+describe('rag query: stdin, --batch, and answers that explain themselves', () => {
+  it('reads the query from stdin with `-` or a pipe, and labels the score column', () => {
+    const dash = rag([...base, '--json', 'query', '-', '-k', '1'], { input: 'rotate an API key\n' });
+    expect(dash.code).toBe(0);
+    expect(dash.json().query).toBe('rotate an API key');
+    expect(dash.json().results).toHaveLength(1);
+    const piped = rag([...base, 'query', '-k', '1'], { input: 'rotate an API key' });
+    expect(piped.stdout).toMatch(/│ # │ bm25 +│ title/);
+    expect(piped.stdout).toMatch(/^1 result · bm25 /m);
+    const none = rag([...base, 'query'], { input: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no query on stdin/);
+  });
+
+  it('--batch runs every line in one process and writes one JSON answer per line; a bad line is refused before any search', () => {
+    const file = path.join(dir, 'batch.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ id: 'keys', query: 'rotate an API key', k: 2 }),
+      JSON.stringify({ id: 'limits', query: 'rate limit exceeded', mode: 'bm25', filter: 'category=api' }),
+      '',
+    ].join('\n'));
+    const r = rag([...base, 'query', '--batch', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual(['keys', 'limits']);
+    expect(lines[0].results).toHaveLength(2);
+    expect(lines[0].query).toBe('rotate an API key');
+    expect(lines[1].mode).toBe('bm25');
+    const tsv = path.join(dir, 'batch.tsv');
+    writeFileSync(tsv, 'a\tinvoices\nb\tsso with okta\n');
+    expect(rag([...base, 'query', '--batch', tsv]).stdout.trim().split('\n')).toHaveLength(2);
+    const bad = path.join(dir, 'bad.jsonl');
+    writeFileSync(bad, `${JSON.stringify({ id: 'x', query: 'ok' })}\n${JSON.stringify({ id: 'y', query: 'ok', mode: 'fuzzy' })}\n`);
+    const refused = rag([...base, 'query', '--batch', bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/bad\.jsonl:2: "mode" must be bm25, vector or hybrid/);
+  });
+
+  it('an empty answer says why: an unknown tenant, a filter key nobody has, no access', () => {
+    const tenant = rag([...base, 'query', 'api key', '--tenant', 'initech']);
+    expect(tenant.stdout).toMatch(/no results .*: tenant "initech" has no documents \(tenants in this store: acme, globex/);
+    const key = rag([...base, '--json', 'query', 'api key', '--filter', 'colour=red']);
+    expect(key.json().explanation).toMatch(/--filter names metadata key no document in tenant "acme" has: colour \(keys there: .*category/);
+    const plain = rag([...base, '--json', 'query', 'zzzqqq']);
+    expect(plain.json().results).toEqual([]);
+    expect(plain.json().explanation).toBeUndefined(); // nothing to explain: the words matched nothing
+  });
+});
+
+describe('eval cutoffs have their own name', () => {
+  it('--cutoffs sets them; -k is refused with the fix', () => {
+    const r = rag([...base, 'eval', '--golden', 'goldens/fixtures.jsonl', '-k', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/eval has no -k: its cutoffs are --cutoffs\nfix: e\.g\. rag eval --cutoffs 10/);
+  });
+});

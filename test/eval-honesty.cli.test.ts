@@ -94,12 +94,12 @@ describe('gates are checked before work', () => {
   it('a metric the eval does not compute, or an unknown name, is exit 2 naming the valid ones', () => {
     const k20 = early(['eval', '--golden', GOLDEN, '--gate', 'ndcg@20>=0.5']);
     expect(k20.code).toBe(2);
-    expect(k20.stderr).toMatch(/"ndcg@20" is not measured here in gate "ndcg@20>=0.5": the eval computes cutoffs 1, 3, 5, 10, 100; add 20 with --k 1,3,5,10,20,100/);
+    expect(k20.stderr).toMatch(/"ndcg@20" is not measured here in gate "ndcg@20>=0.5": the eval computes cutoffs 1, 3, 5, 10, 100; add 20 with --cutoffs 1,3,5,10,20,100/);
     const p95 = early(['eval', '--golden', GOLDEN, '--gate', 'ndcg@10>=0.5,p95<=300']);
     expect(p95.code).toBe(2);
     expect(p95.stderr).toMatch(/unknown name "p95"/);
     expect(p95.stderr).toMatch(/p50_ms, p90_ms, p95_ms/);
-    expect(early(['eval', '--golden', GOLDEN, '--k', '10,20', '--gate', 'ndcg@20>=0.5']).code).toBe(3);
+    expect(early(['eval', '--golden', GOLDEN, '--cutoffs', '10,20', '--gate', 'ndcg@20>=0.5']).code).toBe(3);
   });
 
   it('an --out that exists is refused before the first query', () => {

@@ -163,7 +163,7 @@ describe('one gate grammar: names checked before any work', () => {
 
   it('a cutoff the eval does not compute is refused, saying how to compute it', () => {
     const e = usageError(() => parseGate('ndcg@20>=0.5', names));
-    expect(e.message).toMatch(/"ndcg@20" is not measured here.*add 20 with --k 1,3,5,10,20,100/);
+    expect(e.message).toMatch(/"ndcg@20" is not measured here.*add 20 with --cutoffs 1,3,5,10,20,100/);
     expect(e.fix).toMatch(/ndcg@\{1,3,5,10,100\}/);
   });
 

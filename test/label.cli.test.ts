@@ -31,7 +31,7 @@ describe('rag label export and import', () => {
     expect(ex.code, ex.stderr).toBe(0);
     expect(ex.stderr).toMatch(/wrote 5 judgment\(s\) for 2 queries to g\.qrels \(trec\)/);
     expect(readFileSync(path.join(dir, 'g.qrels'), 'utf8').split('\n')[0]).toBe('k1 0 docs/api-keys.md 3');
-    const common = ['--db', 'db', '--config', FIXTURE_CONFIG, '--json', 'eval', '--mode', 'bm25', '--k', '3,10'];
+    const common = ['--db', 'db', '--config', FIXTURE_CONFIG, '--json', 'eval', '--mode', 'bm25', '--cutoffs', '3,10'];
     const fromGolden = rag([...common, '--golden', 'g.jsonl', '--out', 'run-a'], { cwd: dir });
     const fromQrels = rag([...common, '--golden', 'g.jsonl', '--qrels', 'g.qrels', '--out', 'run-b'], { cwd: dir });
     expect(fromGolden.code, fromGolden.stderr).toBe(0);

@@ -222,7 +222,7 @@ describe.skipIf(!hasTmux)('rag label in a real terminal', () => {
     }
     expect(Object.fromEntries(g.map((l) => [l.id, l.judgments]))).toEqual(expected);
 
-    const ev = rag(['--db', 'db', '--json', 'eval', '--golden', 'golden.jsonl', '--mode', 'bm25', '--out', 'run1', '--k', '3,10'], { cwd: dir });
+    const ev = rag(['--db', 'db', '--json', 'eval', '--golden', 'golden.jsonl', '--mode', 'bm25', '--out', 'run1', '--cutoffs', '3,10'], { cwd: dir });
     expect(ev.code, ev.stderr).toBe(0);
     const mean = ev.json().mean as Record<string, number>;
 

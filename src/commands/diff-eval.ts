@@ -50,7 +50,7 @@ export function registerDiffEval(program: Command): void {
     .argument('<B>', 'candidate: same kind as A')
     .option('--metric <name>', `metric to compare, repeatable or comma-separated (default: ${DEFAULT_DIFF_METRICS.join(', ')} — those both have); the first one ranks the movers`, collect, [])
     .option('--qrels <file>', 'judgments (TREC or BEIR) to score A and B when they are run files; with artifacts, marks relevant documents')
-    .option('--k <n>', 'top k for the documents that entered or left', intOption('--k', 1, 10_000), 10)
+    .option('-k, --k <n>', 'top k for the documents that entered or left', intOption('-k', 1, 10_000), 10)
     .option('--top <n>', 'queries shown per direction (improved, regressed)', intOption('--top', 0, 10_000), 5)
     .option('--alpha <p>', `significance level for the gate and the * marks (default ${DEFAULT_ALPHA})`)
     .option('--iterations <n>', 'bootstrap resamples and random sign flips', intOption('--iterations', 100, 10_000_000), DEFAULT_ITERATIONS)

@@ -30,6 +30,7 @@ interface EvalOpts {
   rrfK?: string;
   candidates?: string;
   k?: string;
+  cutoffs?: string;
   out?: string;
   overwrite?: boolean;
   gate?: string;
@@ -42,7 +43,7 @@ interface EvalOpts {
 function parseKs(s: string | undefined, fallback: number[]): number[] {
   if (!s) return fallback;
   const ks = s.split(',').map((x) => Number(x.trim()));
-  if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--k "${s}" must be a comma-separated list of positive integers`, 'e.g. --k 1,5,10,100');
+  if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--cutoffs "${s}" must be a comma-separated list of positive integers`, 'e.g. --cutoffs 1,5,10,100');
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
@@ -68,7 +69,9 @@ export function registerEval(program: Command): void {
     .option('--rerank-top-n <n>', 'candidates sent to the reranker')
     .option('--rrf-k <n>', 'reciprocal rank fusion constant')
     .option('--candidates <n>', 'candidates per search before fusion')
-    .option('--k <list>', 'cutoffs for @k metrics (default 1,3,5,10,100)')
+    .option('--cutoffs <list>', 'cutoffs for @k metrics (default 1,3,5,10,100; config eval.ks)')
+    // -k is "number of results" in every command; eval's cutoffs have their own name.
+    .addOption(new Option('-k, --k <n>').hideHelp())
     .option('--out <dir>', 'artifact directory (default <db>/runs/<time>-<index>-<mode>; `rag runs` lists them)')
     .option('--overwrite', 'replace --out if it exists')
     .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)')
@@ -93,7 +96,8 @@ s3:// store, ~/.local/state/rag/runs/s3/<bucket>/<prefix>/) and the path is prin
 Exit 1 when the gate fails.`,
   ).action(async (opts: EvalOpts, c: Command) => {
     const ctx = contextFrom(c);
-    const ks = parseKs(opts.k, ctx.config.eval.ks);
+    if (opts.k !== undefined) throw new UsageError('eval has no -k: its cutoffs are --cutoffs', `e.g. rag eval --cutoffs ${opts.k} (in every command, -k is the number of results)`);
+    const ks = parseKs(opts.cutoffs, ctx.config.eval.ks);
     const gateExpr = opts.gate ?? ctx.config.eval.gate;
     if (opts.run) return scoreExternalRun(ctx, opts, ks, gateExpr);
     if (!opts.golden) throw new UsageError('--golden is required', 'pass --golden PATH (or --qrels FILE --run FILE to score a run file)');

@@ -1,7 +1,11 @@
 import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { resolveCaller } from '../engine/acl.js';
-import { compileFilter } from '../engine/search/filter.js';
-import { Retriever } from '../engine/search/retriever.js';
+import { InputError, UsageError } from '../engine/errors.js';
+import { parseBatchFile } from '../engine/search/batch.js';
+import { explainEmpty } from '../engine/search/explain.js';
+import { parseFilter } from '../engine/search/filter.js';
+import { Retriever, type SearchOptions } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryResultJson } from '../render/query-json.js';
 import { renderQueryTable } from '../render/query-table.js';
@@ -18,6 +22,7 @@ interface QueryOpts {
   rerank?: string | boolean;
   rerankTopN?: number;
   rrfK?: number;
+  batch?: string;
 }
 
 export function callerOptions(cmd: Command): Command {
@@ -31,7 +36,7 @@ export function registerQuery(program: Command): void {
   const cmd = program
     .command('query')
     .description('search the index: hybrid BM25 + vector, optional rerank, always permission-filtered')
-    .argument('<text...>', 'the query')
+    .argument('[text...]', 'the query; `-` (or none, when stdin is not a terminal) reads it from stdin')
     .addOption(new Option('--mode <mode>', 'retrieval mode (default: hybrid when the index has vectors)').choices(['hybrid', 'bm25', 'vector']))
     .option('-k, --k <n>', 'number of results', intOption('-k', 1, 10000))
     .option('--index <name>', 'index name')
@@ -40,7 +45,8 @@ export function registerQuery(program: Command): void {
     .option('--no-rerank', 'do not rerank even if the config says so')
     .option('--rerank-top-n <n>', 'candidates sent to the reranker', intOption('--rerank-top-n'))
     .option('--rrf-k <n>', 'reciprocal rank fusion constant', intOption('--rrf-k', 0))
-    .option('--no-daemon', 'search in this process even when a `rag serve` of this store is running');
+    .option('--no-daemon', 'search in this process even when a `rag serve` of this store is running')
+    .option('--batch <file>', 'run every query of FILE (JSONL {"id","query"[,"k","mode","filter"]} or TSV id<TAB>query), one JSON line each');
   callerOptions(cmd)
     .addHelpText(
       'after',
@@ -62,23 +68,66 @@ medium severity or above) is marked ⚠; with --json each result has "findings" 
     )
     .action(async (words: string[], opts: QueryOpts, c: Command) => {
       const ctx = contextFrom(c);
-      const text = words.join(' ');
+      if (opts.batch && words.length) throw new UsageError('--batch reads its queries from the file', 'drop the query text, or drop --batch');
+      const batch = opts.batch ? parseBatchFile(readText(opts.batch), opts.batch) : null;
+      const text = batch ? '' : await queryText(words);
+      // Filters are checked before the store opens: a typo costs nothing.
+      const filters = new Map((batch ?? [{ filter: opts.filter, line: 0 }]).map((q) => [q.filter, q.filter ? parseFilterAt(q.filter, opts.batch, q.line) : null]));
       const store = await ctx.openStore(false);
       const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
       const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
       const rerank = resolveRerank(opts.rerank, ctx.config);
-      const res = await retriever.search(text, {
-        mode: opts.mode,
-        k: opts.k ?? ctx.config.retrieval.k,
-        caller,
-        filterSql: opts.filter ? compileFilter(opts.filter) : undefined,
-        rerank,
-        rerankTopN: opts.rerankTopN,
-        rrfK: opts.rrfK,
-      });
-      const json = queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller });
-      if (ctx.json) return ctx.emit(json);
-      ctx.print(renderQueryTable(json, rerank));
+      const info = { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller };
+      const search = (q: string, over: Partial<SearchOptions> & { filter?: string }) =>
+        retriever.search(q, {
+          mode: over.mode ?? opts.mode,
+          k: over.k ?? opts.k ?? ctx.config.retrieval.k,
+          caller,
+          filterSql: filters.get(over.filter)?.sql,
+          rerank,
+          rerankTopN: opts.rerankTopN,
+          rrfK: opts.rrfK,
+        });
+      if (batch) {
+        await retriever.warm({ rerank });
+        for (const q of batch) process.stdout.write(`${JSON.stringify({ id: q.id, ...queryResultJson(q.query, await search(q.query, q), info) })}\n`);
+        return;
+      }
+      const res = await search(text, { filter: opts.filter });
+      const json = queryResultJson(text, res, info);
+      // An empty answer says why when the store can tell (unknown tenant, filter key, no access).
+      const explanation = res.hits.length ? null : await explainEmpty(store, caller, filters.get(opts.filter)?.metadataKeys);
+      if (ctx.json) return ctx.emit(explanation ? { ...json, explanation } : json);
+      ctx.print(renderQueryTable(json, rerank, explanation));
     });
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError(file, undefined, 'cannot be read', 'pass an existing JSONL or TSV file to --batch');
+  }
+}
+
+function parseFilterAt(filter: string, file: string | undefined, line: number) {
+  try {
+    return parseFilter(filter);
+  } catch (err) {
+    if (!file) throw err;
+    throw new InputError(file, line, (err as Error).message);
+  }
+}
+
+/** The query words, or stdin for `-` (or no words when stdin is a pipe or a file). */
+async function queryText(words: string[]): Promise<string> {
+  const fromStdin = (words.length === 1 && words[0] === '-') || (words.length === 0 && !process.stdin.isTTY);
+  if (!fromStdin) {
+    if (words.length === 0) throw new UsageError('no query', 'pass the text to search for, e.g. rag query "reset my password" (or pipe it in)');
+    return words.join(' ');
+  }
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  if (!text.trim()) throw new UsageError('no query on stdin', 'pipe the text to search for, e.g. echo "reset my password" | rag query -');
+  return text.trim().replace(/\s+/g, ' ');
+}

@@ -15,16 +15,16 @@ interface QueryAnswer {
  * The terminal view of a search answer: a table with highlighted snippets and a one-line summary.
  * Drawn from the JSON answer, so an in-process search and one answered by `rag serve` print alike.
  */
-export function renderQueryTable(json: Record<string, unknown>, rerank: string | null): string {
+export function renderQueryTable(json: Record<string, unknown>, rerank: string | null, explanation?: string | null): string {
   const r = json as unknown as QueryAnswer;
   const who = `${r.caller.principals.join(', ')}`;
-  if (r.results.length === 0) return `no results for "${r.query}" (searched as ${who} in tenant ${r.caller.tenant})`;
+  if (r.results.length === 0) return `no results for "${r.query}" (searched as ${who} in tenant ${r.caller.tenant})${explanation ? `: ${explanation}` : ''}`;
   const terms = queryTerms(r.query);
   const color = useColor();
   const mark = (s: string) => (color ? `\x1b[1;33m${s}\x1b[0m` : `[${s}]`);
   // The snippet column gets what the terminal leaves after the others (the table fits it).
   const width = Math.max(40, Math.min((terminalWidth() ?? 170) - 70, 100));
-  const table = makeTable(['#', 'score', 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
+  const table = makeTable(['#', scoreLabel(r.mode, rerank), 'title', 'where', 'snippet'], { colWidths: [0, 0, 24, 28, width + 4], fit: { keep: [0, 1] } });
   for (const h of r.results) {
     const where = [h.source, h.page ? `p.${h.page}` : h.heading_path.join(' › ')].filter(Boolean).join('\n');
     const warn = h.findings.length ? `\n⚠ ${h.findings.map((f) => `${f.rule_id} (${f.severity})`).join(', ')}` : '';
@@ -33,8 +33,14 @@ export function renderQueryTable(json: Record<string, unknown>, rerank: string |
   return (
     `${table.toString()}\n` +
     fitText(
-      `${r.results.length} results · ${r.mode}${rerank ? ` + rerank (${rerank})` : ''} · index "${r.index}" · ` +
+      `${r.results.length} result${r.results.length === 1 ? '' : 's'} · ${r.mode}${rerank ? ` + rerank (${rerank})` : ''} · index "${r.index}" · ` +
         `${r.timings.total_ms.toFixed(0)} ms · as ${who} @ ${r.caller.tenant}`,
     )
   );
+}
+
+/** What the score column holds: a BM25 score, a cosine similarity, an RRF sum or a reranker's score. */
+export function scoreLabel(mode: string, rerank: string | null): string {
+  if (rerank) return 'rerank';
+  return mode === 'bm25' ? 'bm25' : mode === 'vector' ? 'cosine' : 'rrf';
 }

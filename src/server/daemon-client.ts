@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { stripJsonComments } from '../engine/jsonc.js';
 import type { LocalAnswer, LocalError, LocalQuery } from './local.js';
 import { configFingerprint, privateDir, resolveDb, socketPath } from './local-socket.js';
 
@@ -89,7 +90,8 @@ function parse(args: readonly string[]): Parsed | null {
       p.query.rerank = next ?? true;
     } else return null;
   }
-  if (!command || p.words.length === 0) return null;
+  // No words, or `-`: the query comes from stdin, which the CLI reads.
+  if (!command || p.words.length === 0 || (p.words.length === 1 && p.words[0] === '-')) return null;
   return p;
 }
 
@@ -100,7 +102,7 @@ function storeOf(p: Parsed): string | null {
   const file = path.resolve(p.config ?? 'rag.config.json');
   if (!existsSync(file)) return p.config ? null : '.rag';
   try {
-    const db = (JSON.parse(readFileSync(file, 'utf8')) as { db?: unknown }).db;
+    const db = (JSON.parse(stripJsonComments(readFileSync(file, 'utf8'))) as { db?: unknown }).db;
     return typeof db === 'string' ? db : '.rag';
   } catch {
     return null; // the CLI reports the broken config
@@ -154,7 +156,7 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
       process.stdout.write(`${JSON.stringify(body.result, null, 2)}\n`);
     } else {
       const { renderQueryTable } = await import('../render/query-table.js');
-      process.stdout.write(`${renderQueryTable(body.result, body.rerank)}\n`);
+      process.stdout.write(`${renderQueryTable(body.result, body.rerank, (body.result as { explanation?: string }).explanation)}\n`);
     }
     return 0;
   } catch {

@@ -13,7 +13,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { resolveCaller } from '../engine/acl.js';
 import { resolveRerank, type RagConfig } from '../engine/config.js';
 import { AclViolationError, EXIT, RagError } from '../engine/errors.js';
-import { compileFilter } from '../engine/search/filter.js';
+import { explainEmpty } from '../engine/search/explain.js';
+import { parseFilter } from '../engine/search/filter.js';
 import { queryResultJson } from '../render/query-json.js';
 import { ensurePrivateDir, socketPath } from './local-socket.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -121,20 +122,21 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
     try {
       const rerank = resolveRerank(b.rerank, o.config);
       const r = lease.retriever;
-      const wanted = b.mode ?? r.defaultMode();
+      const filter = b.filter ? parseFilter(b.filter) : null;
       const res = await r.search(b.query, {
         mode: b.mode,
         k: b.k ?? o.config.retrieval.k,
         caller,
-        filterSql: b.filter ? compileFilter(b.filter) : undefined,
+        filterSql: filter?.sql,
         rerank,
         rerankTopN: b.rerank_top_n,
         rrfK: b.rrf_k,
       });
       o.metrics.search(res);
-      const notices = res.mode !== wanted ? [`index "${r.manifest.name}" has no vectors (built without a model): using BM25 only`] : [];
       const result = queryResultJson(b.query, res, { index: r.manifest.name, model: r.manifest.model?.id ?? null, caller });
-      return { result, rerank, notices } satisfies LocalAnswer;
+      // The same explanation of an empty answer as an in-process `rag query` prints.
+      const explanation = res.hits.length ? null : await explainEmpty(r.store, caller, filter?.metadataKeys);
+      return { result: explanation ? { ...result, explanation } : result, rerank, notices: [] } satisfies LocalAnswer;
     } finally {
       lease.release();
     }

@@ -205,7 +205,7 @@ export function evalGateNames(ks: readonly number[], opts: { latency?: boolean }
     hint: (name) => {
       const n = normaliseMetricName(name);
       const k = n && /@(\d+)$/.exec(n)?.[1];
-      return k ? `the eval computes cutoffs ${ks.join(', ')}; add ${k} with --k ${[...ks, Number(k)].sort((a, b) => a - b).join(',')}` : undefined;
+      return k ? `the eval computes cutoffs ${ks.join(', ')}; add ${k} with --cutoffs ${[...ks, Number(k)].sort((a, b) => a - b).join(',')}` : undefined;
     },
   };
 }

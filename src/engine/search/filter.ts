@@ -60,6 +60,12 @@ function bad(input: string, pos: number, what: string): UsageError {
 }
 
 export function compileFilter(input: string): string {
+  return parseFilter(input).sql;
+}
+
+/** The where clause of a filter and the metadata keys it names (to explain an empty answer). */
+export function parseFilter(input: string): { sql: string; metadataKeys: string[] } {
+  const metadataKeys = new Set<string>();
   const tokens = tokenize(input);
   if (tokens.length === 0) throw bad(input, 0, 'empty filter');
   const clauses: string[] = [];
@@ -77,6 +83,7 @@ export function compileFilter(input: string): string {
     }
     const field = fieldTok.value.startsWith('meta.') ? fieldTok.value.slice(5) : fieldTok.value;
     const isMeta = !TEXT_FIELDS.has(fieldTok.value) && !NUMERIC_FIELDS.has(fieldTok.value);
+    if (isMeta) metadataKeys.add(field);
     const opTok = tokens[i++];
     if (!opTok) throw bad(input, input.length, `expected an operator after "${field}"`);
     if (opTok.kind === 'word' && opTok.value.toLowerCase() === 'in') {
@@ -125,7 +132,7 @@ export function compileFilter(input: string): string {
     }
     throw bad(input, sep.pos, 'expected "and" between clauses');
   }
-  return clauses.map((c) => `(${c})`).join(' AND ');
+  return { sql: clauses.map((c) => `(${c})`).join(' AND '), metadataKeys: [...metadataKeys] };
 }
 
 function numberLiteral(input: string, pos: number, v: string): string {
