@@ -169,3 +169,19 @@ describe('eval cutoffs have their own name', () => {
     expect(r.stderr).toMatch(/eval has no -k: its cutoffs are --cutoffs\nfix: e\.g\. rag eval --cutoffs 10/);
   });
 });
+
+describe('numbers read as what they are', () => {
+  it('metric tables list cutoffs in order, and a diff with no change prints 0', () => {
+    const out = (name: string) => path.join(dir, name);
+    const e = rag([...base, 'eval', '--golden', 'goldens/fixtures.jsonl', '--allow-missing', '--out', out('run-a')]);
+    expect(e.code, e.stderr).toBe(0);
+    const metrics = [...e.stdout.matchAll(/│ (ndcg@\d+) /g)].map((m) => m[1]);
+    expect(metrics).toEqual(['ndcg@1', 'ndcg@3', 'ndcg@5', 'ndcg@10', 'ndcg@100']);
+    expect(rag([...base, 'eval', '--golden', 'goldens/fixtures.jsonl', '--allow-missing', '--out', out('run-b')]).code).toBe(0);
+    const d = rag(['diff-eval', out('run-a'), out('run-b')], { env: { COLUMNS: '200' } });
+    expect(d.code, d.stderr).toBe(0);
+    const row = d.stdout.split('\n').find((l) => l.includes('│ ndcg@10 '))!;
+    expect(row).toMatch(/│ 0 +│/);
+    expect(d.stdout).not.toContain('±0.0000');
+  });
+});

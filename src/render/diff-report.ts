@@ -12,7 +12,8 @@ const num = (x: number) => x.toFixed(4);
 /** Float noise (e.g. −1e-17 from summing the same values in another order) is shown as no change. */
 const NOISE = 1e-12;
 const sign = (x: number) => (x > NOISE ? '+' : x < -NOISE ? '−' : '±');
-const signed = (x: number) => `${sign(x)}${Math.abs(x).toFixed(4)}`;
+// No change is "0", not "±0.0000": nothing moved, and a sign would suggest it did.
+const signed = (x: number) => (Math.abs(x) <= NOISE ? '0' : `${sign(x)}${Math.abs(x).toFixed(4)}`);
 
 export function formatP(p: number): string {
   if (p >= 0.0001 || p === 0) return p === 0 ? '0' : p.toFixed(4);

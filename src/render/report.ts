@@ -1,12 +1,14 @@
 import type { EvalOutcome } from '../engine/evaluation/eval.js';
 import type { GoldenSet } from '../engine/evaluation/goldens.js';
 
+/** The metrics a summary table shows: by family, each family's cutoffs in ascending order. */
 export const HEADLINE_METRICS = (ks: number[]) => {
+  const sorted = [...ks].sort((a, b) => a - b);
   const out: string[] = [];
-  for (const k of [10, 100, 5, 1, 3]) if (ks.includes(k)) out.push(`ndcg@${k}`);
-  for (const k of [10]) if (ks.includes(k)) out.push(`mrr@${k}`);
-  for (const k of [10, 100]) if (ks.includes(k)) out.push(`recall@${k}`);
-  for (const k of [10]) if (ks.includes(k)) out.push(`precision@${k}`, `hit@${k}`);
+  for (const k of sorted) out.push(`ndcg@${k}`);
+  for (const k of sorted.filter((k) => k === 10)) out.push(`mrr@${k}`);
+  for (const k of sorted.filter((k) => k === 10 || k === 100)) out.push(`recall@${k}`);
+  for (const k of sorted.filter((k) => k === 10)) out.push(`precision@${k}`, `hit@${k}`);
   out.push('map', 'rprec');
   return [...new Set(out)];
 };
