@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from './version.js';
-import { RagError, EXIT } from './engine/errors.js';
+import { EXIT } from './engine/errors.js';
+import { userFacingError } from './engine/store/store-errors.js';
+import { releaseWriterLocks } from './engine/store/writer-lock.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerIndex } from './commands/index.js';
 import { registerQuery } from './commands/query.js';
@@ -20,6 +22,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'config file (default: rag.config.json when present)')
     .option('--json', 'machine-readable output on stdout; logs go to stderr')
     .option('-q, --quiet', 'no progress or notices on stderr')
+    .option('--verbose', 'on failure, also print the underlying library error (LanceDB, Arrow, the object store) or stack')
     .showHelpAfterError('(add --help for usage and examples)')
     // Set before the subcommands are added: they inherit it, so every parse error maps to exit 2.
     .exitOverride()
@@ -60,20 +63,22 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
     if (process.exitCode === undefined) process.exitCode = EXIT.OK;
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
+    const verbose = Boolean(program.opts().verbose) || argv.includes('--verbose');
+    process.exitCode = exitCodeFor(err, verbose);
+  } finally {
+    await releaseWriterLocks();
   }
 }
 
-function exitCodeFor(err: unknown): number {
+function exitCodeFor(err: unknown, verbose: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
     return EXIT.USAGE; // commander already printed the message
   }
-  if (err instanceof RagError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.fix) process.stderr.write(`fix: ${err.fix}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
-  return EXIT.STORE;
+  // Every failure is one line and a fix; the library's own words only when asked for.
+  const e = userFacingError(err);
+  process.stderr.write(`error: ${e.message}\n`);
+  if (e.fix) process.stderr.write(`fix: ${e.fix}\n`);
+  if (verbose && e.detail) process.stderr.write(`detail: ${e.detail}\n`);
+  return e.exitCode;
 }

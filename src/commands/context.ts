@@ -1,12 +1,14 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type RagConfig } from '../engine/config.js';
 import { Store } from '../engine/store/store.js';
+import { describeHolder } from '../engine/store/writer-lock.js';
 
 export interface GlobalOptions {
   db?: string;
   config?: string;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** What every command gets: validated config, the store location and the output channels. */
@@ -24,7 +26,8 @@ export interface Context {
   notice(text: string): void;
   /** The machine-readable result for --json. */
   emit(value: unknown): void;
-  openStore(create?: boolean): Promise<Store>;
+  /** Opens the store; `writer` takes its writer lock first (ingest, index), waiting per `--wait`. */
+  openStore(create?: boolean, writer?: { command: string; wait?: true | number }): Promise<Store>;
   isTTY: boolean;
 }
 
@@ -53,8 +56,17 @@ export function contextFrom(cmd: Command): Context {
     emit: (v) => {
       process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
     },
-    openStore: async (create = false) => {
-      const s = await Store.open(db, { create });
+    openStore: async (create = false, writer) => {
+      const s = await Store.open(db, {
+        create,
+        writer: writer && {
+          command: writer.command,
+          waitSeconds: writer.wait === true ? Infinity : writer.wait,
+          onWait: (h) => {
+            if (!quiet) process.stderr.write(`note: waiting for another writer (${describeHolder(h)}) to finish\n`);
+          },
+        },
+      });
       stores.push(s);
       return s;
     },
@@ -96,3 +108,16 @@ export function resolveRerank(opt: string | boolean | undefined, config: RagConf
 }
 
 export const DEFAULT_RERANKER = 'cross-encoder/ms-marco-MiniLM-L-6-v2';
+
+/** `--wait [seconds]`: queue behind another writer (no limit, or at most SECONDS). */
+export function waitOption(cmd: Command): Command {
+  return cmd.option(
+    '--wait [seconds]',
+    'when another ingest/index holds the store, wait for it (at most SECONDS) instead of exiting 3',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--wait must be a number of seconds, got "${v}"`);
+      return n;
+    },
+  );
+}

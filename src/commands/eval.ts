@@ -8,7 +8,9 @@ import { checkGate, describeGateResult, parseGate } from '../engine/evaluation/g
 import { loadGoldenSet } from '../engine/evaluation/goldens.js';
 import { evaluate } from '../engine/evaluation/metrics.js';
 import { readQrels, readTrecRun } from '../engine/evaluation/trec.js';
+import { indexFreshness } from '../engine/index/freshness.js';
 import { Retriever } from '../engine/search/retriever.js';
+import { staleGateError, staleIndexLine } from '../render/freshness.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { evalArtifactFiles } from '../render/eval-artifact.js';
 import { fmt, HEADLINE_METRICS } from '../render/report.js';
@@ -34,6 +36,7 @@ interface EvalOpts {
   as?: string[];
   tenant?: string;
   profile?: string;
+  allowStale?: boolean;
 }
 
 function parseKs(s: string | undefined, fallback: number[]): number[] {
@@ -68,7 +71,8 @@ export function registerEval(program: Command): void {
     .option('--k <list>', 'cutoffs for @k metrics (default 1,3,5,10,100)')
     .option('--out <dir>', 'artifact directory (default runs/<time>-<index>-<mode>)')
     .option('--overwrite', 'replace --out if it exists')
-    .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)');
+    .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)')
+    .option('--allow-stale', 'gate even when the index is behind the chunks (default: refuse, exit 2)');
   callerOptions(cmd).addHelpText(
     'after',
     `
@@ -77,9 +81,11 @@ Examples:
   $ rag eval --golden ../datasets/scifact --mode bm25 --out runs/scifact-bm25
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8,p95_ms<=200"
   $ rag eval --qrels qrels.test --run results.test     # score a TREC run, like trec_eval
+  $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8" --allow-stale
 
 Writes run.trec, metrics.json (byte-identical for identical inputs), manifest.json,
-timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails.`,
+timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails. A gate on an
+index that is behind the chunks (after an ingest, or an interrupted index) is refused with exit 2.`,
   ).action(async (opts: EvalOpts, c: Command) => {
     const ctx = contextFrom(c);
     const ks = parseKs(opts.k, ctx.config.eval.ks);
@@ -91,6 +97,11 @@ timings.json and report.md (+ junit.xml with --gate). Exit 1 when the gate fails
     const rules = gateExpr ? parseGate(gateExpr) : null;
     const store = await ctx.openStore(false);
     const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
+    const freshness = await indexFreshness(store, retriever.manifest);
+    if (!freshness.current) {
+      if (rules && !opts.allowStale) throw staleGateError(retriever.manifest.name, freshness, ctx.config.index.name);
+      ctx.notice(staleIndexLine(retriever.manifest.name, freshness, ctx.config.index.name));
+    }
     const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
     const rerank = resolveRerank(opts.rerank, ctx.config);
     const progress = new Progress(ctx.isTTY, 'eval');

@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { makeTable, useColor } from '../render/table.js';
 import { resolveCaller } from '../engine/acl.js';
+import { indexFreshness } from '../engine/index/freshness.js';
+import { staleIndexLine } from '../render/freshness.js';
 import { compileFilter } from '../engine/search/filter.js';
 import { Retriever } from '../engine/search/retriever.js';
 import type { RetrievalMode } from '../engine/types.js';
@@ -61,6 +63,8 @@ are ever searched: the permission filter is applied inside both searches, before
       const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
       const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
       const rerank = resolveRerank(opts.rerank, ctx.config);
+      const freshness = await indexFreshness(store, retriever.manifest);
+      if (!freshness.current) ctx.notice(staleIndexLine(retriever.manifest.name, freshness, ctx.config.index.name));
       const res = await retriever.search(text, {
         mode: opts.mode,
         k: opts.k ?? ctx.config.retrieval.k,
@@ -71,7 +75,7 @@ are ever searched: the permission filter is applied inside both searches, before
         rrfK: opts.rrfK,
       });
       if (ctx.json) {
-        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller }));
+        return ctx.emit(queryResultJson(text, res, { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller, freshness }));
       }
       if (res.hits.length === 0) {
         ctx.print(`no results for "${text}" (searched as ${caller.principals.join(', ')} in tenant ${caller.tenant})`);
@@ -93,4 +97,5 @@ are ever searched: the permission filter is applied inside both searches, before
       );
     });
 }
+
 

@@ -56,6 +56,8 @@ export const configSchema = z.strictObject({
       annThreshold: z.number().int().min(256).default(4096),
       /** Rows per IVF partition of the ANN index (each partition holds one HNSW graph). */
       annPartitionRows: z.number().int().min(1000).default(250_000),
+      /** How long a rebuilt index's previous table stays readable for searches that opened it. */
+      graceSeconds: z.number().min(0).default(3600),
     })
     .prefault({}),
   retrieval: z

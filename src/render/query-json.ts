@@ -1,3 +1,4 @@
+import type { IndexFreshness } from '../engine/index/freshness.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
 
@@ -8,7 +9,7 @@ import type { Caller } from '../engine/types.js';
 export function queryResultJson(
   query: string,
   res: SearchResult,
-  info: { index: string; model: string | null; caller: Caller },
+  info: { index: string; model: string | null; caller: Caller; freshness?: IndexFreshness },
 ): Record<string, unknown> {
   return {
     query,
@@ -16,6 +17,7 @@ export function queryResultJson(
     index: info.index,
     model: info.model,
     caller: info.caller,
+    ...(info.freshness ? { index_freshness: freshnessJson(info.freshness) } : {}),
     timings: res.timings,
     results: res.hits.map((h) => ({
       rank: h.rank,
@@ -32,4 +34,9 @@ export function queryResultJson(
       scores: h.scores,
     })),
   };
+}
+
+/** Whether the index is behind the chunks table, in document counts (see engine/index/freshness.ts). */
+export function freshnessJson(f: IndexFreshness): Record<string, unknown> {
+  return { current: f.current, missing_documents: f.missing, partial_documents: f.partial, stale_documents: f.stale };
 }

@@ -18,6 +18,7 @@ import { Retriever } from '../search/retriever.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
 import type { Caller, RetrievalMode } from '../types.js';
 import { sameSet, selectIndexes } from './lineage.js';
+import { duplicateRows, duplicateSideRows } from './uniqueness.js';
 
 export interface AclProbeOptions {
   /** Index names to probe; default all. */
@@ -50,7 +51,8 @@ export type ViolationKind =
   | 'index-missing-acl'
   | 'index-missing-tenant'
   | 'index-orphan'
-  | 'index-acl-mismatch';
+  | 'index-acl-mismatch'
+  | 'duplicate-row';
 
 export interface InvariantViolation {
   kind: ViolationKind;
@@ -141,6 +143,10 @@ export async function auditAcl(store: Store, config: RagConfig, opts: AclProbeOp
   const violations = [
     ...checkStoreInvariants(docs, chunks),
     ...manifests.flatMap((m) => checkIndexInvariants(m.table, indexRows.get(m.name)!, chunkById)),
+    ...duplicateRows(DOCUMENTS, 'doc_id', docs),
+    ...duplicateRows(CHUNKS, 'chunk_id', chunks),
+    ...manifests.flatMap((m) => duplicateRows(m.table, 'chunk_id', indexRows.get(m.name)!)),
+    ...(await duplicateSideRows(store)),
   ];
 
   // Who should see a row: its document decides; failing that, the chunks table; failing that, the row.

@@ -30,6 +30,12 @@ export interface IngestFailure {
   error: string;
 }
 
+/** A source deliberately not read (a symbolic link), as opposed to one that failed. */
+export interface IngestSkip {
+  source: string;
+  reason: string;
+}
+
 export interface IngestSummary {
   added: number;
   updated: number;
@@ -39,7 +45,17 @@ export interface IngestSummary {
   chunksWritten: number;
   documents: number;
   failures: IngestFailure[];
+  skipped: IngestSkip[];
+  /** Ids (documents or chunks) that had extra copies in the store, removed and rewritten by this run. */
+  duplicates_removed: number;
   storeVersion: number | null;
+}
+
+/** What the walk reported on the way: unreadable folders fail (and protect what is under them), links are skipped. */
+interface WalkReport {
+  failures: IngestFailure[];
+  skipped: IngestSkip[];
+  unreadableFolders: string[];
 }
 
 
@@ -117,10 +133,11 @@ async function* readSources(
   opts: IngestOptions,
   config: RagConfig,
   cwd: string,
-  failures: IngestFailure[],
+  report: WalkReport,
   scopes: string[],
   known: Map<string, ExistingDoc>,
 ): AsyncGenerator<ParsedDocument | { unchangedId: string }> {
+  const failures = report.failures;
   const configPrint = fileConfigFingerprint(config);
   for (const p of opts.paths) {
     const abs = path.resolve(cwd, p);
@@ -133,7 +150,11 @@ async function* readSources(
       continue;
     }
     // A file named explicitly is ingested whatever the include/exclude globs say.
-    const files = walk(abs, statSync(abs).isDirectory() ? config : { include: [], exclude: [] }, cwd);
+    const files = walk(abs, statSync(abs).isDirectory() ? config : { include: [], exclude: [] }, cwd, (skip) => {
+      if (skip.kind === 'link') return void report.skipped.push({ source: skip.rel, reason: skip.reason });
+      report.failures.push({ source: skip.rel, error: skip.reason });
+      report.unreadableFolders.push(skip.rel);
+    });
     scopes.push(walkScope(abs, cwd));
     for (const file of files) {
       const isJsonl = opts.format === 'jsonl' || /\.(jsonl|ndjson)$/i.test(file.abs);
@@ -192,8 +213,16 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   const batchSize = opts.batchSize ?? 1000;
   const now = new Date().toISOString();
   await store.migrate();
+  // One row per id is an invariant (`rag audit acl` checks it). Extra copies are removed first and
+  // their documents rewritten below, so chunks, documents and indexes agree again.
+  const dupDocs = await store.removeDuplicates<{ doc_id: string }>(DOCUMENTS, 'doc_id');
+  const dupChunks = await store.removeDuplicates<{ chunk_id: string; doc_id: string }>(CHUNKS, 'chunk_id', ['chunk_id', 'doc_id']);
+  const repair = new Set([...dupDocs, ...dupChunks].map((r) => r.doc_id));
   const existing = new Map(
-    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
+    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [
+      d.doc_id,
+      repair.has(d.doc_id) ? { ...d, record_hash: '', fingerprint: '' } : d,
+    ]),
   );
   const summary: IngestSummary = {
     added: 0,
@@ -204,6 +233,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     chunksWritten: 0,
     documents: 0,
     failures: [],
+    skipped: [],
+    duplicates_removed: dupDocs.length + dupChunks.length,
     storeVersion: null,
   };
   const seen = new Set<string>();
@@ -228,8 +259,9 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     summary.chunksWritten += newChunks.length;
   };
 
-  const failures: IngestFailure[] = [];
-  for await (const item of readSources(opts, config, cwd, failures, scopes, existing)) {
+  const report: WalkReport = { failures: [], skipped: [], unreadableFolders: [] };
+  const failures = report.failures;
+  for await (const item of readSources(opts, config, cwd, report, scopes, existing)) {
     done++;
     if ('unchangedId' in item) {
       seen.add(item.unchangedId);
@@ -269,7 +301,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
         !seen.has(d.doc_id) &&
         scopes.some((s) => isUnder(sourceOrigin(d.source), s)) &&
         !failedOrigins.has(d.source) &&
-        !failedOrigins.has(sourceOrigin(d.source)),
+        !failedOrigins.has(sourceOrigin(d.source)) &&
+        !report.unreadableFolders.some((f) => isUnder(sourceOrigin(d.source), f)),
     );
     if (gone.length) {
       const ids = gone.map((d) => d.doc_id);
@@ -285,6 +318,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     for (const name of [CHUNKS, DOCUMENTS]) await store.optimize(name);
   }
   summary.failures = failures;
+  summary.skipped = report.skipped;
   summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;
   summary.documents = (await store.readAll<{ doc_id: string }>(DOCUMENTS, ['doc_id'], 'deleted = false')).length;
   summary.storeVersion = await store.version(DOCUMENTS);
