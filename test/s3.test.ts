@@ -3,108 +3,33 @@
  * scripts/start-s3.sh) on loopback, and the CLI run against `--db s3://bucket/prefix`.
  * Under CI=true a server that cannot be started fails the suite; elsewhere these tests skip.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, FIXTURE_CONFIG, FIXTURES, MODELS_DIR, rag, requireModel, ROOT, STATIC_MODEL, tempDir } from './helpers/cli.js';
+import { BIN, FIXTURE_CONFIG, FIXTURES, MODELS_DIR, rag, requireModel, STATIC_MODEL, tempDir } from './helpers/cli.js';
+import { startS3Server, type S3Server } from './helpers/s3-server.js';
 
 const BUCKET = 'rag-test';
-let server: ChildProcess | null = null;
-let endpoint = '';
-let startError = '';
+let s3: S3Server;
 let s3env: Record<string, string> = {};
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * One plain HTTP request on its own connection. (moto's development server can stall while a
- * client holds an idle keep-alive connection, as fetch does, so none is kept.)
- */
-function request(method: string, url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function waitForServer(url: string, child: ChildProcess, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`S3 server exited with code ${child.exitCode}`);
-    try {
-      const r = await request('GET', url);
-      if (r.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`S3 server did not answer at ${url} within ${ms / 1000}s`);
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  // The server logs every request. It writes to a file, not a pipe: the tests block in spawnSync,
-  // nobody would drain a pipe meanwhile, and a full pipe would freeze the server mid-request.
-  const logFile = path.join(tempDir('rag-s3-log-'), 'server.log');
-  const fd = openSync(logFile, 'w');
-  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '');
-  try {
-    server = spawn('bash', [path.join(ROOT, 'scripts/start-s3.sh'), String(port)], { stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    await waitForServer(endpoint, server, 240_000);
-    const made = await request('PUT', `${endpoint}/${BUCKET}`);
-    if (made.status !== 200) throw new Error(`cannot create bucket ${BUCKET}: HTTP ${made.status} ${made.body}`);
-  } catch (err) {
-    startError = `${(err as Error).message}\n${log()}`;
-    server?.kill('SIGTERM');
-    server = null;
-    if (process.env.CI === 'true') throw new Error(`S3-compatible server could not be started (required under CI): ${startError}`);
-  }
-  s3env = {
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    RAG_S3_ENDPOINT: endpoint,
-  };
+  s3 = await startS3Server();
+  if (s3.running) await s3.makeBucket(BUCKET);
+  s3env = s3.env;
 }, 300_000);
 
 afterAll(async () => {
-  if (!server) return;
-  const s = server;
-  const exited = new Promise((r) => s.once('exit', r));
-  s.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
+  await s3?.stop();
 });
 
 function needServer(ctx: { skip: (note?: string) => void }): void {
-  if (!server) ctx.skip(`no S3-compatible server: ${startError.split('\n')[0]}`);
+  if (!s3.running) ctx.skip(`no S3-compatible server: ${s3.startError.split('\n')[0]}`);
 }
 
 /** Keys under a prefix of the bucket (S3 ListObjectsV2). */
-async function listKeys(prefix: string): Promise<string[]> {
-  const { body: xml } = await request('GET', `${endpoint}/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}&max-keys=1000`);
-  return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
-}
+const listKeys = (prefix: string) => s3.listKeys(BUCKET, prefix);
 
 const SOURCES = ['docs', 'html', 'pdf', 'tickets'];
 
