@@ -66,8 +66,10 @@ export function recordText(id: string, variant = 0): string {
   return `common marker ${id}word ${body}. Second sentence about ${WORDS[h % WORDS.length]} and ${id}word again, version ${variant}.`;
 }
 
-export function beirLine(id: string, variant = 0): string {
-  return JSON.stringify({ _id: id, title: `Record ${id}`, text: recordText(id, variant) });
+/** One BEIR corpus line; `repeat` > 1 makes a record long enough for several chunks. */
+export function beirLine(id: string, variant = 0, repeat = 1): string {
+  const text = Array.from({ length: repeat }, (_, i) => recordText(id, variant + i * 100)).join('\n\n');
+  return JSON.stringify({ _id: id, title: `Record ${id}`, text });
 }
 
 /** A BEIR corpus folder (corpus.jsonl) holding the given records. */
