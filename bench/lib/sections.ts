@@ -20,6 +20,7 @@ import {
 import { parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed } from './proc.js';
 import { latency, mean, round, spread } from './stats.js';
 import type { SectionContext, SectionResult } from './types.js';
+import { freshnessSection } from './freshness.js';
 
 export type { SectionContext, SectionResult } from './types.js';
 
@@ -310,5 +311,6 @@ export const SECTIONS = {
   cold: coldSection,
   ann: annSection,
   incremental: incrementalSection,
+  freshness: freshnessSection,
 } as const;
 export type SectionName = keyof typeof SECTIONS;

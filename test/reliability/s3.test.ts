@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/engine/store/store.js';
 import { BIN, MODELS_DIR, tempDir } from '../helpers/cli.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { beirLine, count, duplicated, ids, ragAsync, tableCounts, writeBeir, type Proc } from './helpers.js';
@@ -80,6 +81,11 @@ describe('two writers on one s3:// store', () => {
     expect(child.exitCode, 'still running when killed').toBe(null);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
+    // It died holding the lease: the row still names it.
+    const store = await Store.open(db);
+    const lease = await store.readAll<{ pid: number; command: string }>('rag_writer_lease', ['pid', 'command']);
+    store.close();
+    expect(lease.map((l) => [Number(l.pid), l.command])).toEqual([[child.pid, 'rag ingest']]);
     const t0 = Date.now();
     const again = await ragAsync(['--db', db, '--json', '-q', 'ingest', '--format', 'beir', 'corpus'], { cwd: dir, env: s3.env });
     expect(again.code, again.stderr).toBe(0);
