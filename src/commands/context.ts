@@ -116,7 +116,7 @@ export function waitOption(cmd: Command): Command {
     'when another ingest/index holds the store, wait for it (at most SECONDS) instead of exiting 3',
     (v: string) => {
       const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--wait must be a number of seconds, got "${v}"`);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--wait takes a number of seconds, got "${v}" (write --wait=SECONDS, or put a bare --wait after the paths)`);
       return n;
     },
   );

@@ -23,16 +23,20 @@ export const CHUNK_META_COLUMNS = ['chunk_id', 'doc_id', 'row_hash', 'acl', 'ten
 
 /**
  * The state of every document that has rows in the index (documents absent from the map have
- * none: "missing" when they have chunks). The ACL is compared as well as the hash: an index row
- * can be edited without its hash.
+ * none: "missing" when they have chunks). With `acl` (the audit), ACL and tenant are compared as
+ * well as the hash, since an index row can be edited without its hash; rag itself never writes
+ * one whose hash does not cover them, so the query path compares hashes only (and reads no list
+ * column, which is most of the cost).
  */
 export async function indexDocumentStates(
   store: Store,
   manifest: Pick<IndexManifest, 'name' | 'table'>,
-  chunkById: Map<string, ChunkMeta>,
+  chunkById: Map<string, Pick<ChunkMeta, 'chunk_id' | 'doc_id' | 'row_hash'> & Partial<ChunkMeta>>,
   chunksByDoc: Map<string, number>,
+  opts: { acl: boolean } = { acl: true },
 ): Promise<Map<string, DocumentIndexState>> {
-  const rows = await store.readAll<ChunkMeta & { indexed_at: string }>(manifest.table, [...CHUNK_META_COLUMNS, 'indexed_at']);
+  const columns = opts.acl ? [...CHUNK_META_COLUMNS, 'indexed_at'] : ['chunk_id', 'doc_id', 'row_hash', 'indexed_at'];
+  const rows = await store.readAll<ChunkMeta & { indexed_at: string }>(manifest.table, columns);
   const states = new Map<string, DocumentIndexState>();
   const staleDocs = new Set<string>();
   for (const r of rows) {
@@ -41,7 +45,7 @@ export async function indexDocumentStates(
     if (!s.indexedAt || r.indexed_at > s.indexedAt) s.indexedAt = r.indexed_at;
     states.set(r.doc_id, s);
     const c = chunkById.get(r.chunk_id);
-    if (!c || c.row_hash !== r.row_hash || c.tenant !== r.tenant || !sameSet(c.acl, r.acl)) staleDocs.add(r.doc_id);
+    if (!c || c.row_hash !== r.row_hash || (opts.acl && (c.tenant !== r.tenant || !sameSet(c.acl ?? [], r.acl)))) staleDocs.add(r.doc_id);
   }
   for (const [docId, s] of states) {
     if (staleDocs.has(docId)) s.state = 'stale';
@@ -62,6 +66,9 @@ export interface IndexFreshness {
   checked: 'versions' | 'rows';
 }
 
+/** The last row comparison per open store and table, valid while neither table moves (a long-lived reader asks often). */
+const memo = new WeakMap<Store, Map<string, { key: string; result: IndexFreshness }>>();
+
 /**
  * Totals of missing, partial and stale documents of an index. `tableVersion` is the version the
  * caller searches (a retriever's pinned handle); without it, the table's latest.
@@ -72,11 +79,16 @@ export async function indexFreshness(store: Store, manifest: IndexManifest, tabl
   if (manifest.chunks_version !== undefined && manifest.chunks_version === chunksVersion && version === manifest.tableVersion) {
     return { current: true, missing: 0, partial: 0, stale: 0, checked: 'versions' };
   }
-  const chunks = await store.readAll<ChunkMeta>(CHUNKS, CHUNK_META_COLUMNS);
+  const slots = memo.get(store) ?? new Map<string, { key: string; result: IndexFreshness }>();
+  memo.set(store, slots);
+  const key = `${chunksVersion}\0${version}`;
+  const known = slots.get(manifest.table);
+  if (known?.key === key) return known.result;
+  const chunks = await store.readAll<Pick<ChunkMeta, 'chunk_id' | 'doc_id' | 'row_hash'>>(CHUNKS, ['chunk_id', 'doc_id', 'row_hash']);
   const chunkById = new Map(chunks.map((c) => [c.chunk_id, c]));
   const chunksByDoc = new Map<string, number>();
   for (const c of chunkById.values()) chunksByDoc.set(c.doc_id, (chunksByDoc.get(c.doc_id) ?? 0) + 1);
-  const states = await indexDocumentStates(store, manifest, chunkById, chunksByDoc);
+  const states = await indexDocumentStates(store, manifest, chunkById, chunksByDoc, { acl: false });
   let missing = 0;
   for (const docId of chunksByDoc.keys()) if (!states.has(docId)) missing++;
   let partial = 0;
@@ -85,7 +97,9 @@ export async function indexFreshness(store: Store, manifest: IndexManifest, tabl
     if (s.state === 'partial') partial++;
     else if (s.state === 'stale') stale++;
   }
-  return { current: missing + partial + stale === 0, missing, partial, stale, checked: 'rows' };
+  const result: IndexFreshness = { current: missing + partial + stale === 0, missing, partial, stale, checked: 'rows' };
+  slots.set(manifest.table, { key, result });
+  return result;
 }
 
 /** "3 documents missing, 1 partial" — the counts that are not zero. */

@@ -93,6 +93,8 @@ function embCacheSchema(dim: number) {
  */
 export async function buildIndex(store: Store, config: RagConfig, opts: IndexOptions): Promise<IndexSummary> {
   const started = performance.now();
+  // A dot would make `idx_<name>` read as a generation of another index (see generationTable).
+  if (!/^[A-Za-z0-9_-]+$/.test(opts.name)) throw new UsageError(`invalid index name "${opts.name}"`, 'use letters, digits, "-" and "_" only');
   let duplicatesRemoved = (await store.removeDuplicates(MANIFESTS, 'name')).length;
   let manifest = await store.readManifest<IndexManifest>(opts.name);
   const modelId = await chooseModel(config, opts.model, manifest);
@@ -120,6 +122,7 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const schema = indexSchema(embedder ? embedder.dim : null);
   await store.createTable(table, schema);
   duplicatesRemoved += (await store.removeDuplicates(table, 'chunk_id')).length;
+  if (embedding) duplicatesRemoved += (await store.removeDuplicates(`emb_${embedding}`, 'content_hash')).length;
 
   // The chunks table version read first: the index reflects at least this version of it.
   const chunksVersion = await store.version(CHUNKS);
@@ -142,7 +145,6 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     if (embedder) {
       const cacheName = `emb_${embedding!}`;
       const cacheSchema = embCacheSchema(embedder.dim);
-      if (i === 0) duplicatesRemoved += (await store.removeDuplicates(cacheName, 'content_hash')).length;
       const hashes = [...new Set(batch.map((c) => c.content_hash))];
       const cached = new Map<string, Float32Array>();
       if (await store.hasTable(cacheName)) {

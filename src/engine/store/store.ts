@@ -68,22 +68,6 @@ export const manifestsSchema = new arrow.Schema([
 
 export type IndexRow = ChunkRow & { indexed_at: string; vector?: Float32Array | number[] };
 
-/** Converts Arrow values (Vectors, typed arrays, BigInts) of a row into plain JS values. */
-export function plainRow<T>(row: Record<string, unknown>): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) {
-    if (v && typeof v === 'object' && 'toArray' in v && typeof (v as { toArray: unknown }).toArray === 'function') {
-      const arr = (v as { toArray(): unknown }).toArray();
-      out[k] = k === 'vector' ? arr : Array.from(arr as ArrayLike<unknown>);
-    } else if (typeof v === 'bigint') {
-      out[k] = Number(v);
-    } else {
-      out[k] = v;
-    }
-  }
-  return out as T;
-}
-
 /**
  * Rows of an Arrow table as plain objects, column by column: much cheaper than LanceDB's
  * `toArray()` row proxies on the query hot path.
@@ -204,14 +188,14 @@ export class Store {
 
   /**
    * A process killed while creating a table leaves a folder without any committed version. It
-   * holds nothing readable, so it is removed and the table treated as absent.
+   * holds nothing readable, so the table is treated as absent; the writer removes the folder (for
+   * anyone else it may be a table a writer is creating right now).
    */
-  private removeUncommitted(name: string): boolean {
-    // Only the writer may: for anyone else the folder may be a table another process is creating.
-    if (isRemoteUri(this.uri) || !this.lock) return false;
+  private removeUncommitted(name: string, writing = false): boolean {
+    if (isRemoteUri(this.uri)) return false;
     const dir = path.join(this.uri, `${name}.lance`);
     if (!existsSync(dir) || existsSync(path.join(dir, '_versions'))) return false;
-    rmSync(dir, { recursive: true, force: true });
+    if (this.lock || writing) rmSync(dir, { recursive: true, force: true });
     return true;
   }
 
@@ -219,7 +203,7 @@ export class Store {
     await this.guard();
     const existing = await this.table(name);
     if (existing) return existing;
-    this.removeUncommitted(name);
+    this.removeUncommitted(name, true);
     const t = await this.conn.createEmptyTable(name, schema, { existOk: true });
     this.tables.set(name, t);
     return t;
@@ -251,8 +235,8 @@ export class Store {
     let q = t.query();
     if (columns) q = q.select(columns);
     if (where) q = q.where(where);
-    const rows = await q.toArray();
-    return rows.map((r) => plainRow<T>(r));
+    // Column by column from Arrow: 4× faster than row proxies on list columns (acl).
+    return arrowRows<T>(await q.toArrow());
   }
 
   /** Upsert by key column: inserting twice is harmless, which makes interrupted runs resumable. */
@@ -367,7 +351,7 @@ export class Store {
     const t = await this.conn.openTable(name);
     try {
       await t.checkout(version);
-      return (await t.query().select(columns).toArray()).map((r) => plainRow<T>(r));
+      return arrowRows<T>(await t.query().select(columns).toArrow());
     } catch {
       return null;
     } finally {
@@ -395,7 +379,7 @@ export class Store {
     const t = await this.table(MANIFESTS);
     if (!t) return [];
     await t.checkoutLatest();
-    return (await t.query().toArray()).map((r) => plainRow<{ name: string; json: string }>(r));
+    return arrowRows<{ name: string; json: string }>(await t.query().toArrow());
   }
 
   async readManifest<T>(name: string): Promise<T | null> {
