@@ -70,12 +70,12 @@ export interface IndexFreshness {
 const memo = new WeakMap<Store, Map<string, { key: string; result: IndexFreshness }>>();
 
 /**
- * Totals of missing, partial and stale documents of an index. `tableVersion` is the version the
- * caller searches (a retriever's pinned handle); without it, the table's latest.
+ * Totals of missing, partial and stale documents of an index, against the latest committed
+ * versions of both tables (a long-lived reader's store sees other processes' commits here).
  */
-export async function indexFreshness(store: Store, manifest: IndexManifest, tableVersion?: number): Promise<IndexFreshness> {
-  const chunksVersion = await store.version(CHUNKS);
-  const version = tableVersion ?? (await store.version(manifest.table));
+export async function indexFreshness(store: Store, manifest: IndexManifest): Promise<IndexFreshness> {
+  const chunksVersion = await store.latestVersion(CHUNKS);
+  const version = await store.latestVersion(manifest.table);
   if (manifest.chunks_version !== undefined && manifest.chunks_version === chunksVersion && version === manifest.tableVersion) {
     return { current: true, missing: 0, partial: 0, stale: 0, checked: 'versions' };
   }

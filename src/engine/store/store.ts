@@ -372,6 +372,18 @@ export class Store {
   }
 
   /**
+   * The latest committed version of a table, including other processes' commits since this store
+   * first opened it (`version` stays at what this process reads). Later reads through the store
+   * see that version too.
+   */
+  async latestVersion(name: string): Promise<number | null> {
+    const t = await this.table(name);
+    if (!t) return null;
+    await t.checkoutLatest();
+    return t.version();
+  }
+
+  /**
    * Manifests are read at their latest commit, even through a handle opened long ago: a switch to
    * a new index generation is visible to a long-lived reader on its next read.
    */
