@@ -40,6 +40,7 @@ another ingest or index holds the store, this exits 3 unless --wait is given.`,
         },
       });
       progress.done();
+      if (summary.duplicates_removed) ctx.notice(`repaired ${summary.duplicates_removed} ids stored more than once in the index, its embedding cache or the manifests`);
       if (ctx.json) return ctx.emit(summary);
       ctx.print(
         `index "${summary.name}" (${summary.model ?? 'BM25 only'}): ${summary.rows} rows; ` +

@@ -46,6 +46,7 @@ store, this exits 3 unless --wait is given.`,
       });
       progress.done();
       const seconds = (performance.now() - started) / 1000;
+      if (summary.duplicates_removed) ctx.notice(`repaired ${summary.duplicates_removed} ids stored more than once (their documents were rewritten)`);
       if (ctx.json) {
         ctx.emit({ ...summary, seconds: Number(seconds.toFixed(3)) });
       } else {

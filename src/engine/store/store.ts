@@ -316,7 +316,9 @@ export class Store {
 
   /**
    * The full-text index on `text` and the scalar indexes that make the ACL pre-filter cheap (it
-   * runs on every search): a label list on `acl`, a bitmap on `tenant`.
+   * runs on every search): a label list on `acl`, a bitmap on `tenant`. Replacing an index is one
+   * commit, and the replaced index's files stay until old versions are cleaned up (KEEP_VERSIONS_MS),
+   * so a search pinned to an earlier version never meets a half-built or vanished index.
    */
   async createSearchIndexes(name: string, fts: FtsSettings): Promise<void> {
     await this.guard();

@@ -161,8 +161,8 @@ export async function lockLocal(dir: string, opts: WriterLockOptions): Promise<W
       if (raw === null) continue; // released meanwhile
       const holder = parseInfo(raw);
       // A lock file is written right after it is created; one still unreadable after a few
-      // seconds belongs to a process that died in between.
-      // Another host's process cannot be checked from here: its lock is left to its owner.
+      // seconds belongs to a process that died in between. Another host's process cannot be
+      // checked from here: its lock is left to its owner.
       const stale = holder === null ? ageMs(file) > 5000 : holder.host === me.host && !holderAlive(holder);
       if (stale) {
         breakStale(file, raw);
@@ -204,7 +204,8 @@ function breakStale(file: string, staleRaw: string): void {
     try {
       linkSync(aside, file);
     } catch {
-      // a third writer took the lock meanwhile; the one we moved is released by its owner's check
+      // A third writer created a lock in the microseconds between: two now hold one. Left
+      // unhandled: it takes three writers racing over a stale lock within that window.
     }
   }
   try {
@@ -260,9 +261,9 @@ async function leaseTable(conn: lancedb.Connection): Promise<lancedb.Table> {
     }
   }
   const t = await conn.openTable(LEASE_TABLE);
-  const versions = await t.listVersions();
-  const born = Math.min(...versions.map((v) => v.timestamp.getTime()));
-  const age = Date.now() - born;
+  // Version 1 is the creation (once compacted away, the table is old enough anyway).
+  const first = (await t.listVersions()).find((v) => v.version === 1);
+  const age = first ? Date.now() - first.timestamp.getTime() : Infinity;
   if (age < LEASE_SETTLE_MS) await sleep(LEASE_SETTLE_MS - age);
   return t;
 }
