@@ -74,13 +74,13 @@ describe('two writers on one s3:// store', () => {
       env: { ...process.env, ...s3.env, RAG_MODELS_DIR: MODELS_DIR, LANCEDB_LOG: 'error' },
       stdio: 'ignore',
     });
+    const exited = new Promise((r) => child.on('exit', r));
     // Kill once the ingest is writing (its first chunks are in the bucket).
     const deadline = Date.now() + 120_000;
-    while (!(await s3.listKeys(BUCKET, 'killed/chunks.lance/')).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    await new Promise((r) => setTimeout(r, 500));
+    while (!(await s3.listKeys(BUCKET, 'killed/chunks.lance/')).length && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(child.exitCode, 'still running when killed').toBe(null);
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    await exited;
     // It died holding the lease: the row still names it.
     const store = await Store.open(db);
     const lease = await store.readAll<{ pid: number; command: string }>('rag_writer_lease', ['pid', 'command']);

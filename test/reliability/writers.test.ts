@@ -135,13 +135,14 @@ describe('the lock file', () => {
       cwd: dir,
       stdio: 'ignore',
     });
-    // Kill once it holds the lock and has started writing.
+    const exited = new Promise((r) => child.on('exit', r));
+    // Kill once it holds the lock and has committed its first batch of chunks.
     const lock = path.join(db, 'rag-writer.lock');
-    const deadline = Date.now() + 60_000;
-    while (!existsSync(lock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 1500));
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(path.join(db, 'chunks.lance', '_versions')) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(child.exitCode, 'still running when killed').toBe(null);
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    await exited;
     expect(existsSync(lock), 'a killed writer cannot remove its lock').toBe(true);
     const again = await ragAsync(['--db', db, '--json', '-q', 'ingest', '--format', 'beir', 'corpus'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);

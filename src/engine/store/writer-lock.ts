@@ -3,8 +3,8 @@
  * double rows (LanceDB's merge-insert does not see the other process's inserts) and rebuild each
  * other's indexes, so every writer takes this lock first; readers never do.
  *
- * - Local stores: a lock file in the store folder, created with O_EXCL, holding pid, host, command
- *   and start time. A lock whose process is gone (or whose pid now belongs to a younger process)
+ * - Local stores: a lock file in the store folder, created atomically (hard link of a written
+ *   draft), holding pid, host, command and start time. A lock whose process is gone (or whose pid now belongs to a younger process)
  *   is stale and taken over.
  * - Object storage: a lease row in a small LanceDB table, taken and renewed by conditional updates
  *   (`holder = '<token>'` predicates). LanceDB commits each update as a new manifest with an S3
@@ -14,7 +14,7 @@
  */
 import * as lancedb from '@lancedb/lancedb';
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { StoreError } from '../errors.js';
@@ -148,44 +148,49 @@ export async function lockLocal(dir: string, opts: WriterLockOptions): Promise<W
   const mine = `${JSON.stringify(me)}\n`;
   const started = Date.now();
   const state = { announced: false };
-  for (;;) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        throw new StoreError(`cannot create the writer lock ${file} (${code ?? 'error'})`, 'check that the store folder exists and is writable by you');
-      }
-      const raw = readRaw(file);
-      if (raw === null) continue; // released meanwhile
-      const holder = parseInfo(raw);
-      // A lock file is written right after it is created; one still unreadable after a few
-      // seconds belongs to a process that died in between. Another host's process cannot be
-      // checked from here: its lock is left to its owner.
-      const stale = holder === null ? ageMs(file) > 5000 : holder.host === me.host && !holderAlive(holder);
-      if (stale) {
-        breakStale(file, raw);
-        continue;
-      }
-      const shown = holder ?? { ...me, pid: 0, command: 'unknown', started_at: 'unknown' };
-      await waitOrThrow(opts, shown, dir, started, state, POLL_LOCAL_MS, `if that process is gone, delete ${file}`);
-      continue;
-    }
+  // The lock appears with its content in one step: written to a private file, then hard-linked
+  // to the lock's name, which fails when a lock is there. Nobody ever reads a half-written lock.
+  const draft = `${file}.${process.pid}-${me.token}`;
+  try {
+    const fd = openSync(draft, 'wx');
     try {
       writeSync(fd, mine);
     } finally {
       closeSync(fd);
     }
-    return localLock(file, me, mine);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StoreError(`cannot create the writer lock ${file} (${code ?? 'error'})`, 'check that the store folder is writable by you');
   }
-}
-
-function ageMs(file: string): number {
   try {
-    return Date.now() - statSync(file).mtimeMs;
-  } catch {
-    return 0;
+    for (;;) {
+      try {
+        linkSync(draft, file);
+        return localLock(file, me, mine);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') {
+          throw new StoreError(`cannot create the writer lock ${file} (${code ?? 'error'})`, 'check that the store folder is writable by you');
+        }
+      }
+      const raw = readRaw(file);
+      if (raw === null) continue; // released meanwhile
+      const holder = parseInfo(raw);
+      // A lock file nobody can read was not written by this code (or was damaged). Another
+      // host's process cannot be checked from here: its lock is left to its owner.
+      const stale = holder === null || (holder.host === me.host && !holderAlive(holder));
+      if (stale) {
+        breakStale(file, raw);
+        continue;
+      }
+      await waitOrThrow(opts, holder, dir, started, state, POLL_LOCAL_MS, `if that process is gone, delete ${file}`);
+    }
+  } finally {
+    try {
+      unlinkSync(draft);
+    } catch {
+      // linked or not, the draft name goes
+    }
   }
 }
 
