@@ -1,7 +1,7 @@
 /**
  * The benchmark harness: `npm run bench` (full) or `npm run bench -- --quick` (the reduced CI mode).
  *
- *   npm run bench [-- --quick] [--only ingest,embedding,peers,warm,cold,ann,incremental,serve,audit,watch] [--name NAME]
+ *   npm run bench [-- --quick] [--only ingest,embedding,peers,warm,cold,ann,incremental,serve,audit,watch,freshness] [--name NAME]
  *
  * Each section runs in its own child process, so the peak RSS it reports is its own. Results go to
  * bench/results/<name>.json (name: "quick" or "full" unless given) and bench/results/README.md,
@@ -14,7 +14,7 @@ import { machineInfo } from './lib/machine.js';
 import { benchEnv, ROOT, tempDir } from './lib/proc.js';
 import { evaluateGoals, renderReadme, type BenchResult } from './lib/report.js';
 
-const SECTION_NAMES = ['ingest', 'embedding', 'peers', 'warm', 'cold', 'ann', 'incremental', 'serve', 'audit', 'watch'] as const;
+const SECTION_NAMES = ['ingest', 'embedding', 'peers', 'warm', 'cold', 'ann', 'incremental', 'serve', 'audit', 'watch', 'freshness'] as const;
 type Name = (typeof SECTION_NAMES)[number];
 
 function arg(name: string): string | undefined {

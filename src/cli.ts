@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VERSION } from './version.js';
-import { EXIT, InputError, RagError } from './engine/errors.js';
+import { EXIT, InputError } from './engine/errors.js';
+import { userFacingError } from './engine/store/store-errors.js';
+import { releaseWriterLocks } from './engine/store/writer-lock.js';
 import { setColorMode, type ColorMode } from './render/table.js';
 
 export { VERSION };
@@ -52,6 +54,7 @@ export async function buildProgram(only?: string): Promise<Command> {
     .option('--json', 'machine-readable output on stdout; logs go to stderr')
     .option('-q, --quiet', 'no progress or notices on stderr')
     .addOption(new Option('--color <when>', 'colour in terminal output (NO_COLOR=1 also turns it off)').choices(['auto', 'always', 'never']).default('auto'))
+    .option('--verbose', 'on failure, also print the underlying library error (LanceDB, Arrow, the object store) or stack')
     .showHelpAfterError(jsonErrors ? false : '(add --help for usage and examples)')
     // Subcommand help lists --db, --config, --json, --quiet too: they are accepted everywhere.
     .configureHelp({ showGlobalOptions: true })
@@ -93,27 +96,27 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
     if (process.exitCode === undefined) process.exitCode = EXIT.OK;
   } catch (err) {
-    process.exitCode = exitCodeFor(err);
+    process.exitCode = exitCodeFor(err, argv.includes('--verbose'));
+  } finally {
+    await releaseWriterLocks();
   }
 }
 
 let jsonErrors = false;
 
-function exitCodeFor(err: unknown): number {
+function exitCodeFor(err: unknown, verbose: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT.OK;
     return EXIT.USAGE; // commander already printed the message
   }
-  if (err instanceof RagError) {
-    const where = err instanceof InputError ? { file: err.file, line: err.line ?? null } : {};
-    return reportError({ error: err.message, fix: err.fix ?? null, ...where, exit: err.exitCode });
+  // Every failure is one line and a fix; the library's own words only when asked for.
+  const e = userFacingError(err);
+  const where = e instanceof InputError ? { file: e.file, line: e.line ?? null } : {};
+  const detail = verbose && e.detail ? { detail: e.detail } : {};
+  if (jsonErrors) {
+    process.stderr.write(`${JSON.stringify({ error: e.message, fix: e.fix ?? null, ...where, exit: e.exitCode, ...detail })}\n`);
+  } else {
+    process.stderr.write(`error: ${e.message}\n${e.fix ? `fix: ${e.fix}\n` : ''}${detail.detail ? `detail: ${detail.detail}\n` : ''}`);
   }
-  return reportError({ error: (err as Error)?.stack ?? String(err), fix: null, exit: EXIT.STORE });
-}
-
-/** One error: two lines (`error:`, `fix:`) for people, or one JSON object with --json; both on stderr. */
-function reportError(e: { error: string; fix: string | null; file?: string; line?: number | null; exit: number }): number {
-  if (jsonErrors) process.stderr.write(`${JSON.stringify(e)}\n`);
-  else process.stderr.write(`error: ${e.error}\n${e.fix ? `fix: ${e.fix}\n` : ''}`);
-  return e.exit;
+  return e.exitCode;
 }

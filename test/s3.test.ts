@@ -8,29 +8,28 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, FIXTURE_CONFIG, FIXTURES, MODELS_DIR, rag, requireModel, STATIC_MODEL, tempDir } from './helpers/cli.js';
-import { s3Request as request, startS3, type S3Server } from './helpers/s3.js';
+import { startS3Server, type S3Server } from './helpers/s3-server.js';
 
 const BUCKET = 'rag-test';
 let s3: S3Server;
-let endpoint = '';
 let s3env: Record<string, string> = {};
 
 beforeAll(async () => {
-  s3 = await startS3([BUCKET]);
-  ({ endpoint, env: s3env } = s3);
+  s3 = await startS3Server();
+  if (s3.running) await s3.makeBucket(BUCKET);
+  s3env = s3.env;
 }, 300_000);
 
-afterAll(() => s3?.stop());
+afterAll(async () => {
+  await s3?.stop();
+});
 
 function needServer(ctx: { skip: (note?: string) => void }): void {
-  if (s3.error) ctx.skip(`no S3-compatible server: ${s3.error.split('\n')[0]}`);
+  if (!s3.running) ctx.skip(`no S3-compatible server: ${s3.startError.split('\n')[0]}`);
 }
 
 /** Keys under a prefix of the bucket (S3 ListObjectsV2). */
-async function listKeys(prefix: string): Promise<string[]> {
-  const { body: xml } = await request('GET', `${endpoint}/${BUCKET}?list-type=2&prefix=${encodeURIComponent(prefix)}&max-keys=1000`);
-  return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
-}
+const listKeys = (prefix: string) => s3.listKeys(BUCKET, prefix);
 
 const SOURCES = ['docs', 'html', 'pdf', 'tickets'];
 

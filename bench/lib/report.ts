@@ -317,6 +317,20 @@ export function renderResult(r: BenchResult): string {
       '',
     );
   }
+  const fresh = sec(r, 'freshness');
+  if (fresh) {
+    out.push(`### Stale-index check of \`rag query\` (${fresh.corpus}, ${fresh.chunks} chunks)`, '');
+    out.push(
+      table(
+        ['check', 'p50 / p95 / p99 ms'],
+        [
+          ['table versions (every query)', lat(fresh.versionCheckMs)],
+          ['row comparison (only while the index is behind)', lat(fresh.rowComparisonMs)],
+        ],
+      ),
+      '',
+    );
+  }
   out.push(
     '### Section wall time and peak RSS of the section process',
     '',

@@ -20,6 +20,7 @@ import {
 import { parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed } from './proc.js';
 import { latency, mean, round, spread } from './stats.js';
 import type { SectionContext, SectionResult } from './types.js';
+import { freshnessSection } from './freshness.js';
 
 export type { SectionContext, SectionResult } from './types.js';
 
@@ -335,5 +336,6 @@ export const SECTIONS = {
   incremental: incrementalSection,
   serve: serveSection,
   watch: watchSection,
+  freshness: freshnessSection,
 } as const;
 export type SectionName = keyof typeof SECTIONS;

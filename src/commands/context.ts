@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, type RagConfig } from '../engine/config.js';
 import { Store } from '../engine/store/store.js';
+import { describeHolder } from '../engine/store/writer-lock.js';
 
 export { DEFAULT_RERANKER, resolveRerank } from '../engine/config.js';
 
@@ -9,6 +10,7 @@ export interface GlobalOptions {
   config?: string;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /** What every command gets: validated config, the store location and the output channels. */
@@ -26,7 +28,8 @@ export interface Context {
   notice(text: string): void;
   /** The machine-readable result for --json. */
   emit(value: unknown): void;
-  openStore(create?: boolean): Promise<Store>;
+  /** Opens the store; `writer` takes its writer lock first (ingest, index), waiting per `--wait`. */
+  openStore(create?: boolean, writer?: { command: string; wait?: true | number }): Promise<Store>;
   isTTY: boolean;
 }
 
@@ -55,8 +58,17 @@ export function contextFrom(cmd: Command): Context {
     emit: (v) => {
       process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
     },
-    openStore: async (create = false) => {
-      const s = await Store.open(db, { create });
+    openStore: async (create = false, writer) => {
+      const s = await Store.open(db, {
+        create,
+        writer: writer && {
+          command: writer.command,
+          waitSeconds: writer.wait === true ? Infinity : writer.wait,
+          onWait: (h) => {
+            if (!quiet) process.stderr.write(`note: waiting for another writer (${describeHolder(h)}) to finish\n`);
+          },
+        },
+      });
       stores.push(s);
       return s;
     },
@@ -88,4 +100,17 @@ export function collectChoices<T extends string>(flag: string, choices: readonly
     }
     return out;
   };
+}
+
+/** `--wait [seconds]`: queue behind another writer (no limit, or at most SECONDS). */
+export function waitOption(cmd: Command): Command {
+  return cmd.option(
+    '--wait [seconds]',
+    'when another ingest/index holds the store, wait for it (at most SECONDS) instead of exiting 3',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--wait takes a number of seconds, got "${v}" (write --wait=SECONDS, or put a bare --wait after the paths)`);
+      return n;
+    },
+  );
 }

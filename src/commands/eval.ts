@@ -8,7 +8,9 @@ import { checkGate, evalGateNames, parseGate, type GateOutcome } from '../engine
 import { loadGoldenSet } from '../engine/evaluation/goldens.js';
 import { evaluate } from '../engine/evaluation/metrics.js';
 import { assertScorable, readQrels, readTrecRun } from '../engine/evaluation/trec.js';
+import { indexFreshness } from '../engine/index/freshness.js';
 import { Retriever } from '../engine/search/retriever.js';
+import { staleGateError, staleIndexLine } from '../render/freshness.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { checkOutDir, defaultRunsDir } from '../engine/artifact.js';
 import { worstQueries } from '../engine/evaluation/worst.js';
@@ -38,6 +40,7 @@ interface EvalOpts {
   tenant?: string;
   profile?: string;
   allowMissing?: boolean;
+  allowStale?: boolean;
 }
 
 function parseKs(s: string | undefined, fallback: number[]): number[] {
@@ -75,7 +78,8 @@ export function registerEval(program: Command): void {
     .option('--out <dir>', 'artifact directory (default <db>/runs/<time>-<index>-<mode>; `rag runs` lists them)')
     .option('--overwrite', 'replace --out if it exists')
     .option('--gate <expr>', 'thresholds, e.g. "ndcg@10>=0.62,recall@100>=0.9,p95_ms<=300" (exit 1 when one fails)')
-    .option('--allow-missing', 'score even when judged-relevant ids are not in the index or not visible to the query (counted as judged_missing)');
+    .option('--allow-missing', 'score even when judged-relevant ids are not in the index or not visible to the query (counted as judged_missing)')
+    .option('--allow-stale', 'gate even when the index is behind the chunks (default: refuse, exit 2)');
   callerOptions(cmd).addHelpText(
     'after',
     `
@@ -85,6 +89,7 @@ Examples:
   $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8,p95_ms<=200"
   $ rag eval --qrels qrels.test --run results.test     # score a TREC run, like trec_eval
   $ rag eval --golden goldens/fixtures.jsonl --allow-missing --gate "judged_missing<=2"
+  $ rag eval --golden goldens/fixtures.jsonl --gate "ndcg@10>=0.8" --allow-stale
 
 Every query is ranked exactly as \`rag query\` ranks it (the top k of both are the same), ${RUN_DEPTH}
 documents deep for the run (trec_eval's convention). Judged-relevant ids the index cannot return
@@ -93,7 +98,8 @@ Writes run.trec, metrics.json (byte-identical for identical inputs), manifest.js
 timings.json, queries.json, worst-queries.json, report.md and report.html (+ junit.xml and
 gate.json with --gate). Without --out the artifact goes under the store (<db>/runs/; for an
 s3:// store, ~/.local/state/rag/runs/s3/<bucket>/<prefix>/) and the path is printed.
-Exit 1 when the gate fails.`,
+Exit 1 when the gate fails. A gate on an index that is behind the chunks (after an ingest, or an
+interrupted index) is refused with exit 2 (--allow-stale to gate anyway).`,
   ).action(async (opts: EvalOpts, c: Command) => {
     const ctx = contextFrom(c);
     if (opts.k !== undefined) throw new UsageError('eval has no -k: its cutoffs are --cutoffs', `e.g. rag eval --cutoffs ${opts.k} (in every command, -k is the number of results)`);
@@ -108,6 +114,11 @@ Exit 1 when the gate fails.`,
     for (const w of golden.warnings) ctx.notice(w);
     const store = await ctx.openStore(false);
     const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
+    const freshness = await indexFreshness(store, retriever.manifest);
+    if (!freshness.current) {
+      if (rules && !opts.allowStale) throw staleGateError(retriever.manifest.name, freshness, ctx.config.index.name);
+      ctx.notice(staleIndexLine(retriever.manifest.name, freshness, ctx.config.index.name));
+    }
     const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
     const rerank = resolveRerank(opts.rerank, ctx.config);
     const progress = new Progress(ctx.isTTY, 'eval');

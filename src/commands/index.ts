@@ -1,15 +1,16 @@
 import { Command } from 'commander';
 import { buildIndex } from '../engine/index/indexer.js';
 import { Progress } from '../render/progress.js';
-import { contextFrom } from './context.js';
+import { contextFrom, waitOption } from './context.js';
 
 export function registerIndex(program: Command): void {
-  program
+  const cmd = program
     .command('index')
     .description('embed chunks and build the BM25 and vector indexes of a named index (incremental)')
     .option('--name <name>', 'index name', undefined)
     .option('--model <id>', 'embedding model id from `rag models list`, or "none" for BM25 only')
-    .option('--rebuild', 'drop the index and build it from scratch')
+    .option('--rebuild', 'build the index from scratch into a new table, then switch searches to it');
+  waitOption(cmd)
     .addHelpText(
       'after',
       `
@@ -18,12 +19,16 @@ Examples:
   $ rag index --model minishlab/m2v-bge-base-vq128 --name static   # fast static model (prepare-models.sh)
   $ rag index --model BAAI/bge-small-en-v1.5 --name bge           # once added with \`rag models add\`
   $ rag index --model none --name bm25
+  $ rag index --rebuild --wait                  # queue behind a running ingest, then rebuild
 
-Only chunks this model has not embedded before are embedded; removed chunks leave the index.`,
+Only chunks this model has not embedded before are embedded; removed chunks leave the index.
+Searches running during a rebuild finish on the previous table; it is dropped by a later
+\`rag index\` once index.graceSeconds (default 3600) have passed. One writer at a time: while
+another ingest or index holds the store, this exits 3 unless --wait is given.`,
     )
-    .action(async (opts: { name?: string; model?: string; rebuild?: boolean }, cmd: Command) => {
+    .action(async (opts: { name?: string; model?: string; rebuild?: boolean; wait?: true | number }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      const store = await ctx.openStore(false);
+      const store = await ctx.openStore(false, { command: 'rag index', wait: opts.wait });
       const progress = new Progress(ctx.isTTY, 'index');
       const summary = await buildIndex(store, ctx.config, {
         name: opts.name ?? ctx.config.index.name,
@@ -36,6 +41,7 @@ Only chunks this model has not embedded before are embedded; removed chunks leav
         },
       });
       progress.done();
+      if (summary.duplicates_removed) ctx.notice(`repaired ${summary.duplicates_removed} ids stored more than once in the index, its embedding cache or the manifests`);
       if (ctx.json) return ctx.emit(summary);
       ctx.print(
         `index "${summary.name}" (${summary.model ?? 'BM25 only'}): ${summary.rows} rows; ` +

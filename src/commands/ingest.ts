@@ -5,24 +5,26 @@ import path from 'node:path';
 import { EXIT, UsageError } from '../engine/errors.js';
 import { loadConfig } from '../engine/config.js';
 import { Progress } from '../render/progress.js';
-import { contextFrom, type Context } from './context.js';
+import { contextFrom, waitOption, type Context } from './context.js';
 
 interface IngestFlags {
   format: IngestFormat;
   prune: boolean;
   watch?: boolean;
   index?: string;
+  wait?: true | number;
 }
 
 export function registerIngest(program: Command): void {
-  program
+  const cmd = program
     .command('ingest')
     .description('turn files, JSONL records or a BEIR corpus into documents and chunks (incremental)')
     .argument('<paths...>', 'files or folders (for --format beir: the corpus folder)')
     .addOption(new Option('--format <format>', 'source format').choices(['auto', 'beir', 'jsonl']).default('auto'))
     .option('--no-prune', 'keep documents whose source vanished (default: tombstone them)')
     .option('--watch', 'keep watching the paths: re-ingest on every change and keep the index current, until Ctrl-C')
-    .option('--index <name>', 'with --watch: the index kept current (default: the config\'s index.name)')
+    .option('--index <name>', 'with --watch: the index kept current (default: the config\'s index.name)');
+  waitOption(cmd)
     .addHelpText(
       'after',
       `
@@ -32,12 +34,15 @@ Examples:
   $ rag ingest --format jsonl fixtures/tickets/tickets.jsonl
   $ rag ingest --format beir ../datasets/scifact --json
   $ rag ingest --watch docs/            # saved files are searchable within a second or two
+  $ rag ingest docs/ --wait=600         # queue behind a running ingest or index
 
 Formats: .md .html .pdf (scanned pages OCRed by tesseract) .txt .docx .pptx .odt .odp .xlsx .ods
 .csv .tsv .eml .mbox .jsonl. Re-running on unchanged sources writes nothing. A file that cannot be
-read is reported and skipped (exit 2 at the end); the rest goes in. With --watch, each batch of
-changes is an ordinary incremental ingest followed by an index update; Ctrl-C ends after the batch
-in flight (--json: one JSON line per batch).`,
+read is reported and skipped (exit 2 at the end); the rest goes in. Symbolic links inside folders
+are not followed (each is reported as skipped). One writer at a time: while another ingest or
+index holds the store, this exits 3 unless --wait is given (--watch holds it until it stops). With
+--watch, each batch of changes is an ordinary incremental ingest followed by an index update;
+Ctrl-C ends after the batch in flight (--json: one JSON line per batch).`,
     )
     .action(async (paths: string[], opts: IngestFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
@@ -50,7 +55,7 @@ in flight (--json: one JSON line per batch).`,
       if (opts.watch) return watchMode(ctx, paths, opts);
       // Parsers (unified, pdfjs) load only when ingesting.
       const { ingest } = await import('../engine/ingest/ingest.js');
-      const store = await ctx.openStore(true);
+      const store = await ctx.openStore(true, { command: 'rag ingest', wait: opts.wait });
       const progress = new Progress(ctx.isTTY, 'ingest');
       const started = performance.now();
       const summary = await ingest(store, ctx.config, {
@@ -61,6 +66,7 @@ in flight (--json: one JSON line per batch).`,
       });
       progress.done();
       const seconds = (performance.now() - started) / 1000;
+      if (summary.duplicates_removed) ctx.notice(`repaired ${summary.duplicates_removed} ids stored more than once (their documents were rewritten)`);
       if (ctx.json) ctx.emit({ ...summary, seconds: Number(seconds.toFixed(3)) });
       else report(ctx, summary, seconds);
       if (summary.failed > 0) process.exitCode = EXIT.USAGE;
@@ -73,10 +79,11 @@ function report(ctx: Context, summary: IngestSummary, seconds: number, prefix = 
     const where = f.line !== undefined && f.line > 0 && !f.source.endsWith(`:${f.line}`) ? `${f.source}:${f.line}` : f.source;
     process.stderr.write(`${prefix}failed: ${f.error.startsWith(f.source) ? f.error : `${where}: ${f.error}`}\n`);
   }
+  if (!ctx.quiet) for (const s of summary.skipped) process.stderr.write(`${prefix}skipped: ${s.source}: ${s.reason}\n`);
   ctx.print(
     `${prefix}ingested: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ` +
       `${summary.deleted} deleted, ${summary.failed} failed` +
-      (summary.skipped ? `, ${summary.skipped} skipped (no connector for the file type)` : '') +
+      (summary.unsupported ? `, ${summary.unsupported} skipped (no connector for the file type)` : '') +
       ` — ${summary.documents} documents in store (${seconds.toFixed(1)}s)`,
   );
 }
@@ -84,7 +91,8 @@ function report(ctx: Context, summary: IngestSummary, seconds: number, prefix = 
 /** `--watch`: ingest, then after every burst of changes ingest again and bring the index up to date. */
 async function watchMode(ctx: Context, paths: string[], opts: IngestFlags): Promise<void> {
   const [{ watchSources }, { buildIndex }] = await Promise.all([import('../engine/ingest/watch.js'), import('../engine/index/indexer.js')]);
-  const store = await ctx.openStore(true);
+  // The writer lock is held for the whole session: the watcher is the store's one writer.
+  const store = await ctx.openStore(true, { command: 'rag ingest --watch', wait: opts.wait });
   let config = ctx.config;
   const name = opts.index ?? config.index.name;
   const noticed = new Set<string>();

@@ -6,6 +6,8 @@ import { parseBatchFile } from '../engine/search/batch.js';
 import { explainEmpty } from '../engine/search/explain.js';
 import { parseFilter } from '../engine/search/filter.js';
 import { Retriever, type SearchOptions } from '../engine/search/retriever.js';
+import { indexFreshness } from '../engine/index/freshness.js';
+import { staleIndexLine } from '../render/freshness.js';
 import type { RetrievalMode } from '../engine/types.js';
 import { queryResultJson } from '../render/query-json.js';
 import { renderQueryTable } from '../render/query-table.js';
@@ -77,7 +79,10 @@ medium severity or above) is marked ⚠; with --json each result has "findings" 
       const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
       const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
       const rerank = resolveRerank(opts.rerank, ctx.config);
-      const info = { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller };
+      // An index behind the chunks answers from old content: say so (one line; a field with --json).
+      const freshness = await indexFreshness(store, retriever.manifest);
+      if (!freshness.current) ctx.notice(staleIndexLine(retriever.manifest.name, freshness, ctx.config.index.name));
+      const info = { index: retriever.manifest.name, model: retriever.manifest.model?.id ?? null, caller, freshness };
       const search = (q: string, over: Partial<SearchOptions> & { filter?: string }) =>
         retriever.search(q, {
           mode: over.mode ?? opts.mode,

@@ -63,8 +63,9 @@ export function beirRecordToDocument(record: unknown, source: string): { doc?: P
 
 /**
  * Streams a BEIR corpus: documents and per-line failures, in file order. `docId` is the `_id`
- * exactly, so BEIR qrels apply unchanged; `source` is `corpus-file:line` like JSONL records.
- * Repeated ids are failures (first wins).
+ * exactly, so BEIR qrels apply unchanged; `source` is the corpus file (no line number: a record
+ * is its `_id` and its content, wherever it sits in the file). Repeated ids are failures (first
+ * wins); a record without `_id` is an input error, as for JSONL.
  */
 export async function* iterateBeirCorpus(dir: string, opts: BeirOptions = {}): AsyncGenerator<RecordResult> {
   const file = beirCorpusFile(dir);
@@ -82,7 +83,7 @@ export async function* iterateBeirCorpus(dir: string, opts: BeirOptions = {}): A
       yield fail(parsed.error);
       continue;
     }
-    const { doc, error } = beirRecordToDocument(parsed.value, `${shown}:${line.lineNo}`);
+    const { doc, error } = beirRecordToDocument(parsed.value, shown);
     if (!doc) {
       yield fail(error!);
       continue;

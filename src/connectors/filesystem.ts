@@ -1,6 +1,6 @@
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
-import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync, existsSync, type Dirent } from 'node:fs';
 import path from 'node:path';
 
 export interface WalkOptions {
@@ -14,6 +14,15 @@ export interface WalkedFile {
   rel: string;
 }
 
+/** Something the walk did not go into, and why. */
+export interface WalkSkip {
+  /** Path relative to the id root (as document sources are), forward slashes. */
+  rel: string;
+  /** unreadable: a folder (or its ignore file) that could not be read, skipped with all below it; link: a symbolic link. */
+  kind: 'unreadable' | 'link';
+  reason: string;
+}
+
 const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.rag', '.hg', '.svn']);
 const IGNORE_FILES = ['.gitignore', '.ragignore'];
 
@@ -24,12 +33,43 @@ export function relativeId(abs: string, root = process.cwd()): string {
   return id.split(path.sep).join('/');
 }
 
+function errCode(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * Symbolic links inside a walked folder are not followed. ACL rules match paths, and a link
+ * makes a file reachable under a path whose rules it was never meant to have (a link in public/
+ * to hr/salaries.md); links can also loop. Each is reported instead; a path named on the command
+ * line is followed (the user chose it).
+ */
+function describeLink(abs: string): string {
+  let target = '?';
+  try {
+    target = readlinkSync(abs);
+  } catch {
+    // unreadable link: described by stat below
+  }
+  try {
+    const st = statSync(abs);
+    return `symbolic link to a ${st.isDirectory() ? 'folder' : 'file'} (${target}), not followed: ingest the target path itself if it belongs in the store`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return `symbolic link loop (${target}), not followed`;
+    if (code === 'ENOENT') return `dangling symbolic link (${target} does not exist), not followed`;
+    return `symbolic link (${target}) whose target cannot be read (${errCode(err)}), not followed`;
+  }
+}
+
 /**
  * Walks a folder in sorted order (deterministic ids and batches), honouring .gitignore-style files
  * found along the way and the include/exclude globs from the config. `root` is resolved against
- * `cwd`; ids are relative to `idRoot`.
+ * `cwd`; ids are relative to `idRoot`. A folder that cannot be read and every symbolic link are
+ * passed to `onSkip`; the walk goes on.
  */
-export function walk(root: string, opts: WalkOptions, cwd = process.cwd(), idRoot = cwd): WalkedFile[] {
+export function walk(root: string, opts: WalkOptions, cwd = process.cwd(), idRoot = cwd, onSkip: (s: WalkSkip) => void = () => {}): WalkedFile[] {
   const absRoot = path.resolve(cwd, root);
   const st = statSync(absRoot);
   if (st.isFile()) return [{ abs: absRoot, rel: relativeId(absRoot, idRoot) }];
@@ -38,11 +78,18 @@ export function walk(root: string, opts: WalkOptions, cwd = process.cwd(), idRoo
   const out: WalkedFile[] = [];
   const visit = (dir: string, rules: { base: string; ig: Ignore }[]) => {
     const local = [...rules];
-    for (const name of IGNORE_FILES) {
-      const f = path.join(dir, name);
-      if (existsSync(f)) local.push({ base: dir, ig: ignore().add(readFileSync(f, 'utf8')) });
+    let entries: Dirent[];
+    try {
+      // An ignore file that cannot be read might exclude secrets: the folder is skipped, not walked without it.
+      for (const name of IGNORE_FILES) {
+        const f = path.join(dir, name);
+        if (existsSync(f)) local.push({ base: dir, ig: ignore().add(readFileSync(f, 'utf8')) });
+      }
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      onSkip({ rel: relativeId(dir, idRoot), kind: 'unreadable', reason: `cannot read this folder (${errCode(err)}): skipped with everything under it; fix its permissions and ingest again` });
+      return;
     }
-    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (ALWAYS_SKIPPED.has(e.name) || IGNORE_FILES.includes(e.name)) continue;
       const abs = path.join(dir, e.name);
@@ -52,7 +99,17 @@ export function walk(root: string, opts: WalkOptions, cwd = process.cwd(), idRoo
       });
       if (ignored) continue;
       const relToRoot = path.relative(absRoot, abs).split(path.sep).join('/');
-      if (e.isDirectory()) {
+      if (e.isSymbolicLink()) {
+        if (exclude(relToRoot) || exclude(`${relToRoot}/`)) continue;
+        let toFolder = false;
+        try {
+          toFolder = statSync(abs).isDirectory();
+        } catch {
+          // dangling or looping: described below
+        }
+        // A link to a file the globs would not take anyway is not worth a line.
+        if (toFolder || include(relToRoot)) onSkip({ rel: relativeId(abs, idRoot), kind: 'link', reason: describeLink(abs) });
+      } else if (e.isDirectory()) {
         if (exclude(relToRoot) || exclude(`${relToRoot}/`)) continue;
         visit(abs, local);
       } else if (e.isFile()) {

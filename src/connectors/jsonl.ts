@@ -179,13 +179,17 @@ export function recordToDocument(
  * Streams documents and per-record failures from a JSONL file (`.gz` is gunzipped). Blank
  * lines are skipped; a repeated id is a failure (the first record wins) because two records
  * with one id would silently overwrite each other in the store.
+ *
+ * A record is identified by its id field and its `source` is the file, not the line: moving,
+ * inserting or deleting other lines changes no record. A record without an id is an input error
+ * (reported with its line and skipped) rather than given an id derived from its content, which
+ * would turn every edit into a delete and an add and break qrels and citations that name it.
  */
 export async function* iterateJsonl(path: string, mapping: JsonlMapping, opts: JsonlOptions = {}): AsyncGenerator<RecordResult> {
   const shown = opts.rel ?? path;
   const seen = new Map<string, number>();
   for await (const line of readLines(path)) {
-    const source = `${shown}:${line.lineNo}`;
-    const fail = (error: string, withdraw?: string): RecordResult => ({ failure: { source, line: line.lineNo, error, ...(withdraw ? { withdraw } : {}) } });
+    const fail = (error: string, withdraw?: string): RecordResult => ({ failure: { source: `${shown}:${line.lineNo}`, line: line.lineNo, error, ...(withdraw ? { withdraw } : {}) } });
     if (line.error !== undefined) {
       yield fail(line.error);
       continue;
@@ -196,7 +200,8 @@ export async function* iterateJsonl(path: string, mapping: JsonlMapping, opts: J
       yield fail(parsed.error);
       continue;
     }
-    const { doc, error, withdraw } = recordToDocument(parsed.value, mapping, source);
+    // A record's source is its file, not its line: moving lines must not change its hash.
+    const { doc, error, withdraw } = recordToDocument(parsed.value, mapping, shown);
     if (!doc) {
       yield fail(error!, withdraw);
       continue;

@@ -96,6 +96,8 @@ export const configSchema = z.strictObject({
       /** Full-text language of every index, unless `languages` names one for that index. */
       language: ftsLanguage.default('english'),
       languages: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), ftsLanguage).default({}),
+      /** How long a rebuilt index's previous table stays readable for searches that opened it. */
+      graceSeconds: z.number().min(0).default(3600),
     })
     .prefault({}),
   retrieval: z

@@ -3,6 +3,8 @@ export const EXIT = { OK: 0, GATE: 1, USAGE: 2, STORE: 3 } as const;
 
 /** Base class: every error the engine throws on purpose carries its exit code and a fix. */
 export class RagError extends Error {
+  /** The underlying library's own text, shown only with `--verbose`. */
+  detail?: string;
   constructor(
     message: string,
     readonly exitCode: number,

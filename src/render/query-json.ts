@@ -1,4 +1,5 @@
 import { flagHits } from '../engine/audit/hit-findings.js';
+import type { IndexFreshness } from '../engine/index/freshness.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
 
@@ -9,7 +10,7 @@ import type { Caller } from '../engine/types.js';
 export function queryResultJson(
   query: string,
   res: SearchResult,
-  info: { index: string; model: string | null; caller: Caller },
+  info: { index: string; model: string | null; caller: Caller; freshness?: IndexFreshness },
 ): Record<string, unknown> {
   // Every answer carries its hits' injection findings, whichever door it leaves by (CLI, HTTP, MCP).
   const flagged = flagHits(res.hits);
@@ -19,6 +20,7 @@ export function queryResultJson(
     index: info.index,
     model: info.model,
     caller: info.caller,
+    ...(info.freshness ? { index_freshness: freshnessJson(info.freshness) } : {}),
     timings: { ...res.timings, findings_ms: flagged.ms },
     results: res.hits.map((h) => ({
       rank: h.rank,
@@ -37,4 +39,9 @@ export function queryResultJson(
       findings: flagged.findings.get(h.chunk.chunk_id) ?? [],
     })),
   };
+}
+
+/** Whether the index is behind the chunks table, in document counts (see engine/index/freshness.ts). */
+export function freshnessJson(f: IndexFreshness): Record<string, unknown> {
+  return { current: f.current, missing_documents: f.missing, partial_documents: f.partial, stale_documents: f.stale };
 }

@@ -26,7 +26,7 @@ describe('parseBeirCorpus on SciFact', () => {
     expect(documents[0].title).toBe(first.title);
     expect(documents[0].text.startsWith(`${first.title}\n\n`)).toBe(true);
     expect(origin).toBe('datasets/scifact/corpus.jsonl.gz');
-    expect(documents[0].source).toBe('datasets/scifact/corpus.jsonl.gz:1');
+    expect(documents[0].source).toBe('datasets/scifact/corpus.jsonl.gz');
     expect(new Set(documents.map((d) => d.docId)).size).toBe(5183);
     expect(ms).toBeLessThan(2000); // ~150 ms on a laptop; generous for CI
   });

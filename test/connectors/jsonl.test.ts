@@ -9,19 +9,19 @@ import { fixture } from './helpers.js';
 const TICKETS: JsonlMapping = { id: 'id', title: 'subject', body: ['subject', 'body'], acl: 'visibility', tenant: 'tenant' };
 
 describe('parseJsonl on the ticket fixtures', () => {
-  it('yields one document per line with id, title, acl, tenant and source line', async () => {
+  it('yields one document per line with id, title, acl, tenant and the file as source', async () => {
     const { documents, failures } = await parseJsonl(fixture('tickets/tickets.jsonl'), TICKETS, { rel: 'tickets/tickets.jsonl' });
     expect(failures).toEqual([]);
     expect(documents).toHaveLength(20);
     const first = documents[0];
     expect(first.docId).toBe('TCK-1001');
-    expect(first.source).toBe('tickets/tickets.jsonl:1');
+    expect(first.source).toBe('tickets/tickets.jsonl'); // a record is its id, not its line
     expect(first.connector).toBe('jsonl');
     expect(first.title).toBe('Cannot rotate API key from CLI');
     expect(first.text.startsWith('Cannot rotate API key from CLI\n\nRunning `acme keys rotate')).toBe(true);
     expect(first.acl).toEqual(['group:support']);
     expect(first.tenant).toBe('acme');
-    expect(documents[19].source).toBe('tickets/tickets.jsonl:20');
+    expect(documents[19].source).toBe('tickets/tickets.jsonl');
     expect(new Set(documents.map((d) => d.tenant))).toEqual(new Set(['acme', 'globex']));
     const bob = documents.find((d) => d.docId === 'TCK-1008')!;
     expect(bob.acl).toEqual(['group:support', 'user:bob']);
@@ -54,7 +54,7 @@ describe('parseJsonl failures', () => {
   it('reports bad lines per record and keeps the good ones', async () => {
     const { documents, failures } = await parseJsonl(fixture('broken/tickets-bad.jsonl'), TICKETS, { rel: 'broken/tickets-bad.jsonl' });
     expect(documents.map((d) => d.docId)).toEqual(['BAD-1', 'BAD-4']);
-    expect(documents[1].source).toBe('broken/tickets-bad.jsonl:5'); // blank line 3 still counts
+    expect(documents[1].source).toBe('broken/tickets-bad.jsonl');
     expect(failures.map((f) => f.line)).toEqual([2, 4, 6, 7]);
     expect(failures[0]).toMatchObject({ source: 'broken/tickets-bad.jsonl:2' });
     expect(failures[0].error).toMatch(/not valid JSON/);

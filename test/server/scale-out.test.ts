@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addKey as makeKey } from '../../src/server/keys.js';
 import { BIN, MODELS_DIR, tempDir } from '../helpers/cli.js';
-import { startS3, type S3Server } from '../helpers/s3.js';
+import { startS3Server, type S3Server } from '../helpers/s3-server.js';
 import { request, startServe, type Served } from './serve-process.js';
 
 const BUCKET = 'rag-serve';
@@ -21,7 +21,8 @@ let s3: S3Server;
 const servers: Served[] = [];
 
 beforeAll(async () => {
-  s3 = await startS3([BUCKET]);
+  s3 = await startS3Server();
+  if (s3.running) await s3.makeBucket(BUCKET);
 }, 300_000);
 
 afterAll(async () => {
@@ -44,7 +45,7 @@ function run(args: string[], cwd: string): Promise<{ code: number; stderr: strin
 
 describe('two rag serve processes on one s3:// store, one writer', () => {
   it('readers never fail or mix generations, and see the final one within the bound', async (ctx) => {
-    if (s3.error) ctx.skip(`no S3-compatible server: ${s3.error.split('\n')[0]}`);
+    if (!s3.running) ctx.skip(`no S3-compatible server: ${s3.startError.split('\n')[0]}`);
     const dir = tempDir('rag-scale-');
     const docs = path.join(dir, 'docs');
     mkdirSync(docs, { recursive: true });

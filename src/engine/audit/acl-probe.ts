@@ -19,6 +19,7 @@ import { Retriever } from '../search/retriever.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
 import type { Caller, RetrievalMode } from '../types.js';
 import { sameSet, selectIndexes } from './lineage.js';
+import { duplicateRows, duplicateSideRows } from './uniqueness.js';
 
 export interface AclProbeOptions {
   /** Index names to probe; default all. */
@@ -51,7 +52,8 @@ export type ViolationKind =
   | 'index-missing-acl'
   | 'index-missing-tenant'
   | 'index-orphan'
-  | 'index-acl-mismatch';
+  | 'index-acl-mismatch'
+  | 'duplicate-row';
 
 export interface InvariantViolation {
   kind: ViolationKind;
@@ -144,6 +146,10 @@ export async function auditAcl(store: Store, config: RagConfig, opts: AclProbeOp
   const violations = [
     ...checkStoreInvariants(docs, chunks),
     ...manifests.flatMap((m) => checkIndexInvariants(m.table, indexRows.get(m.name)!, chunkById)),
+    ...duplicateRows(DOCUMENTS, 'doc_id', docs),
+    ...duplicateRows(CHUNKS, 'chunk_id', chunks),
+    ...manifests.flatMap((m) => duplicateRows(m.table, 'chunk_id', indexRows.get(m.name)!)),
+    ...(await duplicateSideRows(store)),
   ];
 
   // Who should see a row: its document decides; failing that, the chunks table; failing that, the row.
@@ -203,7 +209,7 @@ export async function auditAcl(store: Store, config: RagConfig, opts: AclProbeOp
     leakTrials,
     violations,
     passed: leaks.length === 0 && violations.length === 0,
-    highest_acl: highestAcl([...leaks.flatMap((l) => [l.trueAcl, l.rowAcl]), ...violations.flatMap((v) => (v.expected ? [v.expected, v.actual] : [v.actual]))]),
+    highest_acl: highestAcl([...leaks.flatMap((l) => [l.trueAcl, l.rowAcl]), ...violations.flatMap((v) => ('expected' in v && v.expected ? [v.expected, v.actual] : [v.actual]))]),
   };
 }
 

@@ -8,7 +8,10 @@ import { UsageError } from '../errors.js';
 import type { DocumentRow } from '../types.js';
 import type { IndexManifest } from '../store/manifest.js';
 import { sourceOrigin } from '../ingest/provenance.js';
+import { CHUNK_META_COLUMNS, indexDocumentStates, sameSet, type ChunkMeta, type DocumentIndexState, type IndexState } from '../index/freshness.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
+
+export { sameSet, type DocumentIndexState, type IndexState };
 
 export interface IndexLineage {
   name: string;
@@ -23,17 +26,6 @@ export interface IndexLineage {
   currentTableVersion: number | null;
   createdAt: string;
   updatedAt: string;
-}
-
-export type IndexState = 'current' | 'stale' | 'partial' | 'missing';
-
-export interface DocumentIndexState {
-  index: string;
-  rows: number;
-  /** Latest `indexed_at` among the document's rows, null when none is indexed. */
-  indexedAt: string | null;
-  /** current: every chunk indexed as stored; stale: some rows differ from the chunks table; partial: some chunks not indexed. */
-  state: IndexState;
 }
 
 export interface DocumentLineage {
@@ -120,8 +112,6 @@ export interface LineageOptions {
 
 type DocMeta = Omit<DocumentRow, 'metadata' | 'text' | 'fingerprint'>;
 
-type ChunkMeta = { chunk_id: string; doc_id: string; row_hash: string; acl: string[]; tenant: string };
-
 const DOC_COLUMNS = ['doc_id', 'source', 'connector', 'title', 'content_hash', 'record_hash', 'mtime', 'ingested_at', 'acl', 'tenant', 'deleted'];
 
 /** The manifests of the named indexes (all when none named); an unknown name is a usage error. */
@@ -142,7 +132,7 @@ export async function selectIndexes(store: Store, names?: string[]): Promise<Ind
 
 export async function buildLineage(store: Store, opts: LineageOptions = {}): Promise<LineageReport> {
   const docs = await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS);
-  const chunks = await store.readAll<ChunkMeta>(CHUNKS, ['chunk_id', 'doc_id', 'row_hash', 'acl', 'tenant']);
+  const chunks = await store.readAll<ChunkMeta>(CHUNKS, CHUNK_META_COLUMNS);
   const manifests = await selectIndexes(store, opts.indexes);
 
   const chunkById = new Map(chunks.map((c) => [c.chunk_id, c]));
@@ -163,23 +153,7 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       createdAt: m.createdAt,
       updatedAt: m.updatedAt,
     });
-    const rows = await store.readAll<ChunkMeta & { indexed_at: string }>(m.table, ['chunk_id', 'doc_id', 'row_hash', 'acl', 'tenant', 'indexed_at']);
-    const states = new Map<string, DocumentIndexState>();
-    const staleDocs = new Set<string>();
-    for (const r of rows) {
-      const s = states.get(r.doc_id) ?? { index: m.name, rows: 0, indexedAt: null, state: 'current' as IndexState };
-      s.rows++;
-      if (!s.indexedAt || r.indexed_at > s.indexedAt) s.indexedAt = r.indexed_at;
-      states.set(r.doc_id, s);
-      // The ACL is compared as well as the hash: an index row can be edited without its hash.
-      const c = chunkById.get(r.chunk_id);
-      if (!c || c.row_hash !== r.row_hash || c.tenant !== r.tenant || !sameSet(c.acl, r.acl)) staleDocs.add(r.doc_id);
-    }
-    for (const [docId, s] of states) {
-      if (staleDocs.has(docId)) s.state = 'stale';
-      else if (s.rows < (chunksByDoc.get(docId) ?? 0)) s.state = 'partial';
-    }
-    perIndexDocState.set(m.name, states);
+    perIndexDocState.set(m.name, await indexDocumentStates(store, m, chunkById, chunksByDoc));
   }
 
   const documents: DocumentLineage[] = docs
@@ -339,12 +313,6 @@ function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
   const m = new Map<string, number>();
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
   return m;
-}
-
-export function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(a);
-  return b.every((x) => s.has(x));
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

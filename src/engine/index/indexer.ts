@@ -5,12 +5,11 @@ import { UsageError } from '../errors.js';
 import { sha256, stableStringify } from '../hash.js';
 import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
-import { CHUNKS, indexSchema, indexTableName, Store, type FtsSettings, type IndexRow } from '../store/store.js';
+import { CHUNKS, indexSchema, MANIFESTS, Store, type FtsSettings, type IndexRow } from '../store/store.js';
 import { arrow } from '../store/arrow.js';
 import { inListChunks } from '../sql.js';
-import type { IndexManifest } from '../store/manifest.js';
+import { generationOf, generationTable, type IndexManifest, type RetiredTable } from '../store/manifest.js';
 import type { ChunkRow } from '../types.js';
-
 
 export interface IndexOptions {
   name: string;
@@ -34,6 +33,10 @@ export interface IndexSummary {
   tableVersion: number;
   seconds: number;
   chunksPerSecond: number;
+  /** Extra copies of index or embedding-cache rows found and removed before the build. */
+  duplicates_removed: number;
+  /** The table the index now lives in (a rebuild switches to a new generation). */
+  table: string;
 }
 
 /** Full-text settings: English stemming and stop words, as the BM25 baselines we compare with. */
@@ -104,10 +107,17 @@ function embCacheSchema(dim: number) {
  * Builds or updates a named index from the chunks table. Only rows whose chunk or ACL changed are
  * rewritten; vectors are looked up in a per-model cache by text hash, so only text never embedded
  * by this model is sent to it. Each batch is its own commit: an interrupted run resumes.
+ *
+ * A rebuild (asked for, or forced by a new model) never touches the table searches are reading:
+ * it fills the next generation's table, then switches the manifest to it in one commit. The
+ * previous table stays readable for `index.graceSeconds`, so a search that opened it finishes on
+ * it; a later build drops it. Callers hold the store's writer lock.
  */
 export async function buildIndex(store: Store, config: RagConfig, opts: IndexOptions): Promise<IndexSummary> {
   const started = performance.now();
-  const table = indexTableName(opts.name);
+  // A dot would make `idx_<name>` read as a generation of another index (see generationTable).
+  if (!/^[A-Za-z0-9_-]+$/.test(opts.name)) throw new UsageError(`invalid index name "${opts.name}"`, 'use letters, digits, "-" and "_" only');
+  let duplicatesRemoved = (await store.removeDuplicates(MANIFESTS, 'name')).length;
   let manifest = await store.readManifest<IndexManifest>(opts.name);
   const modelId = await chooseModel(config, opts.model, manifest);
   const embedder = modelId ? await loadEmbedder(modelId) : null;
@@ -117,18 +127,32 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const modelChanged =
     manifest !== null &&
     ((manifest.model?.id ?? null) !== (embedder?.info.id ?? null) || (manifest.model?.embedding ?? null) !== embedding);
-  if (opts.rebuild || modelChanged || (manifest && !(await store.hasTable(table)))) {
+  let table = manifest?.table ?? generationTable(opts.name, 0);
+  let generation = manifest?.generation ?? (manifest ? (generationOf(opts.name, manifest.table) ?? 0) : 0);
+  let retired: RetiredTable[] = manifest?.retired_tables ?? [];
+  let replacing: string | null = null;
+  if (manifest && (opts.rebuild || modelChanged || !(await store.hasTable(manifest.table)))) {
     if (modelChanged) opts.onNotice?.(`embedding model changed (${manifest?.model?.id ?? "none"} → ${embedder?.info.id ?? "none"}, or its weights, tokenizer or code): rebuilding index "${opts.name}"`);
-    await store.dropTable(table);
+    generation = await nextGeneration(store, opts.name, manifest);
+    if (await store.hasTable(manifest.table)) replacing = manifest.table;
+    table = generationTable(opts.name, generation);
+    await store.dropTable(table); // what an interrupted rebuild left there
     manifest = null;
+  } else if (!manifest && opts.rebuild) {
+    await store.dropTable(table); // never went live: no search can be reading it
   }
   const fts = ftsSettings(indexLanguage(config, opts.name));
   const ftsChanged = manifest !== null && stableStringify(manifest.fts) !== stableStringify(fts);
   if (ftsChanged) opts.onNotice?.(`full-text language changed for index "${opts.name}" (now ${indexLanguage(config, opts.name)}): rebuilding its BM25 index`);
   const schema = indexSchema(embedder ? embedder.dim : null);
   await store.createTable(table, schema);
+  duplicatesRemoved += (await store.removeDuplicates(table, 'chunk_id')).length;
+  if (embedding) duplicatesRemoved += (await store.removeDuplicates(`emb_${embedding}`, 'content_hash')).length;
 
-  const chunks = await store.readAll<{ chunk_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'row_hash']);
+  // The chunks table version read first: the index reflects at least this version of it.
+  const chunksVersion = await store.version(CHUNKS);
+  // Copies of a chunk row (a damaged chunks table: the next ingest repairs it) are indexed once.
+  const chunks = [...new Map((await store.readAll<{ chunk_id: string; row_hash: string }>(CHUNKS, ['chunk_id', 'row_hash'])).map((c) => [c.chunk_id, c])).values()];
   if (chunks.length === 0) throw new UsageError('the store holds no chunks', 'run `rag ingest PATH` first');
   const indexed = new Map((await store.readAll<{ chunk_id: string; row_hash: string }>(table, ['chunk_id', 'row_hash'])).map((r) => [r.chunk_id, r.row_hash]));
   const wanted = new Map(chunks.map((c) => [c.chunk_id, c.row_hash]));
@@ -202,6 +226,11 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   }
   const tableVersion = (await store.version(table))!;
   const nowDone = new Date().toISOString();
+  if (replacing) retired = [...retired, { table: replacing, retired_at: nowDone }];
+  const existing = new Set(await store.indexTableNames());
+  retired = retired.filter((r) => r.table !== table && existing.has(r.table) && Date.now() - Date.parse(r.retired_at) < config.index.graceSeconds * 1000);
+  // The switch: one commit of the manifests table. Searches that read the manifest before it keep
+  // the table they opened; every later one opens the new table.
   const next: IndexManifest = {
     name: opts.name,
     table,
@@ -213,8 +242,12 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     tableVersion,
     createdAt: manifest?.createdAt ?? nowDone,
     updatedAt: changed || ftsChanged ? nowDone : manifest!.updatedAt,
+    generation,
+    chunks_version: chunksVersion,
+    retired_tables: retired,
   };
   await store.writeManifest(opts.name, next);
+  await dropUnusedGenerations(store, opts.name, table, retired);
   const seconds = (performance.now() - started) / 1000;
   return {
     name: opts.name,
@@ -228,6 +261,8 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     tableVersion,
     seconds,
     chunksPerSecond: toAdd.length / Math.max(seconds, 1e-9),
+    duplicates_removed: duplicatesRemoved,
+    table,
   };
 }
 
@@ -239,11 +274,32 @@ async function chunkRows(store: Store, ids: string[], total: number): Promise<Ch
   if (ids.length === 0) return [];
   if (ids.length > 2000 || ids.length > total / 4) {
     const want = new Set(ids);
-    return (await store.readAll<ChunkRow>(CHUNKS)).filter((c) => want.has(c.chunk_id));
+    return dedupe((await store.readAll<ChunkRow>(CHUNKS)).filter((c) => want.has(c.chunk_id)));
   }
   const out: ChunkRow[] = [];
   for (const where of inListChunks('chunk_id', ids)) out.push(...(await store.readAll<ChunkRow>(CHUNKS, undefined, where)));
-  return out;
+  return dedupe(out);
+}
+
+const dedupe = (rows: ChunkRow[]) => [...new Map(rows.map((c) => [c.chunk_id, c])).values()];
+
+/** One past the highest generation this index has or had (a table left by an interrupted rebuild counts). */
+async function nextGeneration(store: Store, name: string, manifest: IndexManifest): Promise<number> {
+  const gens = [manifest.generation ?? 0, ...(manifest.retired_tables ?? []).map((r) => generationOf(name, r.table) ?? 0)];
+  for (const t of await store.indexTableNames()) gens.push(generationOf(name, t) ?? -1);
+  return Math.max(...gens) + 1;
+}
+
+/**
+ * After the manifest switch: drops this index's tables that no search can be reading any more —
+ * tables retired longer ago than the grace period, and tables of interrupted rebuilds that never
+ * went live. Safe only under the writer lock (no other build is filling a generation).
+ */
+async function dropUnusedGenerations(store: Store, name: string, live: string, keep: RetiredTable[]): Promise<void> {
+  const kept = new Set(keep.map((r) => r.table));
+  for (const t of await store.indexTableNames()) {
+    if (t !== live && !kept.has(t) && generationOf(name, t) !== null) await store.dropTable(t);
+  }
 }
 
 /** What the embedder sees of a chunk: its title and heading path give the passage context. */

@@ -34,6 +34,12 @@ export interface IngestFailure {
   withdraw?: string;
 }
 
+/** A source deliberately not read (a symbolic link), as opposed to one that failed. */
+export interface IngestSkip {
+  source: string;
+  reason: string;
+}
+
 export interface IngestSummary {
   added: number;
   updated: number;
@@ -41,13 +47,23 @@ export interface IngestSummary {
   deleted: number;
   failed: number;
   /** Files in walked folders that no connector reads (a file named explicitly is never skipped). */
-  skipped: number;
+  unsupported: number;
   chunksWritten: number;
   documents: number;
   failures: IngestFailure[];
   /** One-line notices about the run as a whole (e.g. OCR unavailable), each once. */
   notices: string[];
+  skipped: IngestSkip[];
+  /** Ids (documents or chunks) that had extra copies in the store, removed and rewritten by this run. */
+  duplicates_removed: number;
   storeVersion: number | null;
+}
+
+/** What the walk reported on the way: unreadable folders fail (and protect what is under them), links are skipped. */
+interface WalkReport {
+  failures: IngestFailure[];
+  skipped: IngestSkip[];
+  unreadableFolders: string[];
 }
 
 
@@ -128,11 +144,12 @@ async function* readSources(
   config: RagConfig,
   cwd: string,
   root: string,
-  failures: IngestFailure[],
+  report: WalkReport,
   scopes: string[],
   known: Map<string, ExistingDoc>,
   notices: string[],
 ): AsyncGenerator<ParsedDocument | { unchangedId: string } | { unsupported: string }> {
+  const failures = report.failures;
   const configPrint = fileConfigFingerprint(config);
   const parseOpts: ParseFileOptions = { tables: config.tables, ocr: config.ocr };
   const note = (ns: string[]) => ns.forEach((n) => notices.includes(n) || notices.push(n));
@@ -148,7 +165,11 @@ async function* readSources(
     }
     // A file named explicitly is ingested whatever the include/exclude globs say.
     const isDir = statSync(abs).isDirectory();
-    const files = walk(abs, isDir ? config : { include: [], exclude: [] }, cwd, root);
+    const files = walk(abs, isDir ? config : { include: [], exclude: [] }, cwd, root, (skip) => {
+      if (skip.kind === 'link') return void report.skipped.push({ source: skip.rel, reason: skip.reason });
+      report.failures.push({ source: skip.rel, error: skip.reason });
+      report.unreadableFolders.push(skip.rel);
+    });
     scopes.push(walkScope(abs, root));
     for (const file of files) {
       const isJsonl = opts.format === 'jsonl' || /\.(jsonl|ndjson)$/i.test(file.abs);
@@ -229,8 +250,16 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   await store.migrate();
   // Ids (and sources, and the ACL rules' globs) are relative to the project root, never the cwd.
   const root = await resolveDocRoot(store, { configRoot: config.root, cwd, paths: opts.paths });
+  // One row per id is an invariant (`rag audit acl` checks it). Extra copies are removed first and
+  // their documents rewritten below, so chunks, documents and indexes agree again.
+  const dupDocs = await store.removeDuplicates<{ doc_id: string }>(DOCUMENTS, 'doc_id');
+  const dupChunks = await store.removeDuplicates<{ chunk_id: string; doc_id: string }>(CHUNKS, 'chunk_id', ['chunk_id', 'doc_id']);
+  const repair = new Set([...dupDocs, ...dupChunks].map((r) => r.doc_id));
   const existing = new Map(
-    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [d.doc_id, d]),
+    (await store.readAll<ExistingDoc>(DOCUMENTS, ['doc_id', 'record_hash', 'deleted', 'source', 'fingerprint', 'ingested_at'])).map((d) => [
+      d.doc_id,
+      repair.has(d.doc_id) ? { ...d, record_hash: '', fingerprint: '' } : d,
+    ]),
   );
   const summary: IngestSummary = {
     added: 0,
@@ -238,11 +267,13 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     unchanged: 0,
     deleted: 0,
     failed: 0,
-    skipped: 0,
+    unsupported: 0,
     chunksWritten: 0,
     documents: 0,
     failures: [],
     notices: [],
+    skipped: [],
+    duplicates_removed: dupDocs.length + dupChunks.length,
     storeVersion: null,
   };
   const seen = new Set<string>();
@@ -267,10 +298,11 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     summary.chunksWritten += newChunks.length;
   };
 
-  const failures: IngestFailure[] = [];
-  for await (const item of readSources(opts, config, cwd, root, failures, scopes, existing, summary.notices)) {
+  const report: WalkReport = { failures: [], skipped: [], unreadableFolders: [] };
+  const failures = report.failures;
+  for await (const item of readSources(opts, config, cwd, root, report, scopes, existing, summary.notices)) {
     if ('unsupported' in item) {
-      summary.skipped++;
+      summary.unsupported++;
       continue;
     }
     done++;
@@ -334,7 +366,8 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
         !seen.has(d.doc_id) &&
         scopes.some((s) => isUnder(sourceOrigin(d.source), s)) &&
         !failedOrigins.has(d.source) &&
-        !failedOrigins.has(sourceOrigin(d.source)),
+        !failedOrigins.has(sourceOrigin(d.source)) &&
+        !report.unreadableFolders.some((f) => isUnder(sourceOrigin(d.source), f)),
     );
     if (gone.length) {
       const ids = gone.map((d) => d.doc_id);
@@ -348,6 +381,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     for (const name of [CHUNKS, DOCUMENTS]) await store.optimize(name);
   }
   summary.failures = failures;
+  summary.skipped = report.skipped;
   summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;
   summary.documents = (await store.readAll<{ doc_id: string }>(DOCUMENTS, ['doc_id'], 'deleted = false')).length;
   summary.storeVersion = await store.version(DOCUMENTS);

@@ -1,5 +1,5 @@
 import { StoreError, UsageError } from '../errors.js';
-import type { FtsSettings, Store } from './store.js';
+import { indexTableName, type FtsSettings, type Store } from './store.js';
 
 /**
  * What an index is: which table holds it, which exact embedding built its vectors, which chunker
@@ -18,6 +18,34 @@ export interface IndexManifest {
   tableVersion: number;
   createdAt: string;
   updatedAt: string;
+  /** Which build of the index `table` holds: 0 is `idx_<name>`, a rebuild makes the next one. */
+  generation?: number;
+  /** Version of the chunks table the index was built from: equal to it now (and `tableVersion` to the table's) means current. */
+  chunks_version?: number | null;
+  /** Earlier generations still readable by searches opened before the switch; dropped after `index.graceSeconds`. */
+  retired_tables?: RetiredTable[];
+}
+
+export interface RetiredTable {
+  table: string;
+  retired_at: string;
+}
+
+/**
+ * The table of one generation of an index. Generation 0 keeps the pre-generation name
+ * `idx_<name>`; later ones are `idx_<name>.g<N>`. Index names cannot hold a dot, so no
+ * generation of one index can be mistaken for another index.
+ */
+export function generationTable(name: string, generation: number): string {
+  return generation === 0 ? indexTableName(name) : `${indexTableName(name)}.g${generation}`;
+}
+
+/** The generation a table holds of index `name`, or null when it is not one of its tables. */
+export function generationOf(name: string, table: string): number | null {
+  const base = indexTableName(name);
+  if (table === base) return 0;
+  const m = table.startsWith(`${base}.g`) ? /^\d+$/.exec(table.slice(base.length + 2)) : null;
+  return m ? Number(m[0]) : null;
 }
 
 export async function readIndexManifest(store: Store, name: string): Promise<IndexManifest> {

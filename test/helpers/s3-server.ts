@@ -1,7 +1,7 @@
 /**
- * An S3-compatible server (moto, started by scripts/start-s3.sh) on loopback, for tests that put a
- * store in a bucket. Under CI=true a server that cannot be started fails the suite; elsewhere the
- * caller skips its tests (`error` says why).
+ * A loopback S3-compatible server (moto, started by scripts/start-s3.sh) for the tests that run
+ * the CLI against `--db s3://bucket/prefix`. Under CI=true a server that cannot be started fails
+ * the suite; elsewhere those tests skip with the reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
@@ -12,14 +12,19 @@ import { ROOT, tempDir } from './cli.js';
 
 export interface S3Server {
   endpoint: string;
-  /** AWS_* and RAG_S3_ENDPOINT for a `rag --db s3://…` child process. */
+  /** Environment for a rag process: credentials, region, endpoint. */
   env: Record<string, string>;
-  /** Why there is no server (then every other field is unusable). */
-  error: string | null;
+  /** Empty when running; why not otherwise. */
+  startError: string;
+  /** Creates a bucket (HTTP PUT). */
+  makeBucket(name: string): Promise<void>;
+  /** Keys under a prefix (ListObjectsV2). */
+  listKeys(bucket: string, prefix: string): Promise<string[]>;
   stop(): Promise<void>;
+  running: boolean;
 }
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -34,7 +39,7 @@ export function freePort(): Promise<number> {
  * One plain HTTP request on its own connection. (moto's development server can stall while a
  * client holds an idle keep-alive connection, as fetch does, so none is kept.)
  */
-export function s3Request(method: string, url: string): Promise<{ status: number; body: string }> {
+export function request(method: string, url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, agent: false, headers: { connection: 'close' } }, (res) => {
       let body = '';
@@ -51,7 +56,7 @@ async function waitForServer(url: string, child: ChildProcess, ms: number): Prom
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`S3 server exited with code ${child.exitCode}`);
     try {
-      const r = await s3Request('GET', url);
+      const r = await request('GET', url);
       if (r.status < 500) return;
     } catch {
       // not listening yet
@@ -61,42 +66,48 @@ async function waitForServer(url: string, child: ChildProcess, ms: number): Prom
   throw new Error(`S3 server did not answer at ${url} within ${ms / 1000}s`);
 }
 
-/** Starts the server and creates `buckets`. */
-export async function startS3(buckets: string[]): Promise<S3Server> {
+export async function startS3Server(): Promise<S3Server> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  // The server logs every request. It writes to a file, not a pipe: the tests block in spawnSync,
+  // The server logs every request. It writes to a file, not a pipe: tests may block in spawnSync,
   // nobody would drain a pipe meanwhile, and a full pipe would freeze the server mid-request.
   const logFile = path.join(tempDir('rag-s3-log-'), 'server.log');
   const fd = openSync(logFile, 'w');
   const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '');
-  let server: ChildProcess | null = null;
-  let error: string | null = null;
+  let child: ChildProcess | null = null;
+  let startError = '';
   try {
-    server = spawn('bash', [path.join(ROOT, 'scripts/start-s3.sh'), String(port)], { stdio: ['ignore', fd, fd] });
+    child = spawn('bash', [path.join(ROOT, 'scripts/start-s3.sh'), String(port)], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    await waitForServer(endpoint, server, 240_000);
-    for (const b of buckets) {
-      const made = await s3Request('PUT', `${endpoint}/${b}`);
-      if (made.status !== 200) throw new Error(`cannot create bucket ${b}: HTTP ${made.status} ${made.body}`);
-    }
+    await waitForServer(endpoint, child, 240_000);
   } catch (err) {
-    error = `${(err as Error).message}\n${log()}`;
-    server?.kill('SIGTERM');
-    server = null;
-    if (process.env.CI === 'true') throw new Error(`S3-compatible server could not be started (required under CI): ${error}`);
+    startError = `${(err as Error).message}\n${log()}`;
+    child?.kill('SIGTERM');
+    child = null;
+    if (process.env.CI === 'true') throw new Error(`S3-compatible server could not be started (required under CI): ${startError}`);
   }
-  const s = server;
-  return {
+  const server: S3Server = {
     endpoint,
     env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', RAG_S3_ENDPOINT: endpoint },
-    error,
+    startError,
+    running: child !== null,
+    async makeBucket(name) {
+      const made = await request('PUT', `${endpoint}/${name}`);
+      if (made.status !== 200) throw new Error(`cannot create bucket ${name}: HTTP ${made.status} ${made.body}`);
+    },
+    async listKeys(bucket, prefix) {
+      const { body: xml } = await request('GET', `${endpoint}/${bucket}?list-type=2&prefix=${encodeURIComponent(prefix)}&max-keys=1000`);
+      return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
+    },
     async stop() {
-      if (!s) return;
+      if (!child) return;
+      const s = child;
       const exited = new Promise((r) => s.once('exit', r));
       s.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
+      server.running = false;
     },
   };
+  return server;
 }
