@@ -113,7 +113,7 @@ interrupted index) is refused with exit 2 (--allow-stale to gate anyway).`,
     const golden = await loadGoldenSet(opts.golden, { qrels: opts.qrels, split: opts.split });
     for (const w of golden.warnings) ctx.notice(w);
     const store = await ctx.openStore(false);
-    const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
+    const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name);
     const freshness = await indexFreshness(store, retriever.manifest);
     if (!freshness.current) {
       if (rules && !opts.allowStale) throw staleGateError(retriever.manifest.name, freshness, ctx.config.index.name);

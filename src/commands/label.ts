@@ -93,7 +93,7 @@ which system found what. You see only what your principals (--as) may see.`,
       const { runSession } = await import('../tui/label-session.js');
       await runSession({
         journal,
-        retriever: await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice),
+        retriever: await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name),
         caller: resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile }),
         labeler,
         reranker: resolveRerank(opts.rerank, ctx.config),

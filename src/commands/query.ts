@@ -77,7 +77,7 @@ medium severity or above) is marked ⚠; with --json each result has "findings" 
       const filters = new Map((batch ?? [{ filter: opts.filter, line: 0 }]).map((q) => [q.filter, q.filter ? parseFilterAt(q.filter, opts.batch, q.line) : null]));
       const store = await ctx.openStore(false);
       const caller = resolveCaller(ctx.config, { as: opts.as, tenant: opts.tenant, profile: opts.profile });
-      const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name, ctx.notice);
+      const retriever = await Retriever.open(store, ctx.config, opts.index ?? ctx.config.index.name);
       const rerank = resolveRerank(opts.rerank, ctx.config);
       // An index behind the chunks answers from old content: say so (one line; a field with --json).
       const freshness = await indexFreshness(store, retriever.manifest);

@@ -94,7 +94,7 @@ export class RetrieverPool {
     const store = await Store.open(this.opts.db);
     try {
       const stamp = await probe(store, index);
-      const retriever = await Retriever.open(store, this.opts.config, index, this.opts.notice);
+      const retriever = await Retriever.open(store, this.opts.config, index);
       await retriever.warm();
       return this.track(new Generation(store, retriever, stamp));
     } catch (err) {
@@ -149,7 +149,7 @@ export class RetrieverPool {
         fresh = await Store.open(this.opts.db);
         const stamp = await probe(fresh, index);
         if (sameStamp(stamp, g.stamp)) continue;
-        const retriever = await Retriever.open(fresh, this.opts.config, index, this.opts.notice);
+        const retriever = await Retriever.open(fresh, this.opts.config, index);
         await retriever.warm();
         if (this.closing) continue;
         const next = this.track(new Generation(fresh, retriever, stamp));

@@ -119,14 +119,13 @@ export class Retriever {
     readonly manifest: IndexManifest,
     private readonly table: IndexTable,
     private readonly config: RagConfig,
-    private readonly notice: (msg: string) => void,
   ) {}
 
-  static async open(store: Store, config: RagConfig, indexName: string, notice: (msg: string) => void = () => {}): Promise<Retriever> {
+  static async open(store: Store, config: RagConfig, indexName: string): Promise<Retriever> {
     const manifest = await readIndexManifest(store, indexName);
     const table = await store.indexTable(manifest.table);
     if (!table) throw new StoreError(`index "${indexName}" is listed but its table ${manifest.table} is missing`, 'run `rag index --rebuild`');
-    return new Retriever(store, manifest, table, config, notice);
+    return new Retriever(store, manifest, table, config);
   }
 
   get hasVectors(): boolean {
