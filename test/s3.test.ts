@@ -86,9 +86,11 @@ describe('rag on an s3:// store', () => {
     needServer(ctx);
     const r = rag(['--db', `s3://no-such-bucket-${Date.now()}/x`, '--json', 'query', 'anything'], { cwd: dir, env: s3env, timeout: 60_000 });
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/error: cannot reach store s3:\/\/no-such-bucket-\d+\/x: bucket missing or not reachable/);
-    expect(r.stderr).toMatch(/fix: check that the bucket exists/);
-    expect(r.stderr.split('\n').length).toBeLessThan(6); // one clear line, not a backtrace
+    // --json: the error is one JSON object on stderr, not a backtrace
+    const err = JSON.parse(r.stderr) as { error: string; fix: string; exit: number };
+    expect(err.error).toMatch(/^cannot reach store s3:\/\/no-such-bucket-\d+\/x: bucket missing or not reachable$/);
+    expect(err.fix).toMatch(/^check that the bucket exists/);
+    expect(err.exit).toBe(3);
   });
 });
 

@@ -99,10 +99,10 @@ medium severity or above) is marked ⚠; with --json each result has "findings" 
         return;
       }
       const res = await search(text, { filter: opts.filter });
-      const json = queryResultJson(text, res, info);
       // An empty answer says why when the store can tell (unknown tenant, filter key, no access).
       const explanation = res.hits.length ? null : await explainEmpty(store, caller, filters.get(opts.filter)?.metadataKeys);
-      if (ctx.json) return ctx.emit(explanation ? { ...json, explanation } : json);
+      const json = queryResultJson(text, res, { ...info, explanation });
+      if (ctx.json) return ctx.emit(json);
       ctx.print(renderQueryTable(json, rerank, explanation));
     });
 }

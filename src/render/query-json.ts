@@ -10,7 +10,8 @@ import type { Caller } from '../engine/types.js';
 export function queryResultJson(
   query: string,
   res: SearchResult,
-  info: { index: string; model: string | null; caller: Caller; freshness?: IndexFreshness },
+  // Freshness is required: every door (CLI, daemon, HTTP, MCP) says whether the index is behind.
+  info: { index: string; model: string | null; caller: Caller; freshness: IndexFreshness; explanation?: string | null },
 ): Record<string, unknown> {
   // Every answer carries its hits' injection findings, whichever door it leaves by (CLI, HTTP, MCP).
   const flagged = flagHits(res.hits);
@@ -20,7 +21,7 @@ export function queryResultJson(
     index: info.index,
     model: info.model,
     caller: info.caller,
-    ...(info.freshness ? { index_freshness: freshnessJson(info.freshness) } : {}),
+    index_freshness: freshnessJson(info.freshness),
     timings: { ...res.timings, findings_ms: flagged.ms },
     results: res.hits.map((h) => ({
       rank: h.rank,
@@ -38,6 +39,8 @@ export function queryResultJson(
       // Injection / hidden-text findings on this chunk (empty when clean): quarantine before prompting a model.
       findings: flagged.findings.get(h.chunk.chunk_id) ?? [],
     })),
+    // Why an answer is empty, when the store can tell (unknown tenant, filter key, no access).
+    ...(info.explanation ? { explanation: info.explanation } : {}),
   };
 }
 

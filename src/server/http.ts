@@ -10,11 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { resolveRerank, type RagConfig } from '../engine/config.js';
-import { AclViolationError, RagError, StoreError } from '../engine/errors.js';
+import { AclViolationError, RagError } from '../engine/errors.js';
 import { getDocument } from '../engine/search/documents.js';
-import { compileFilter } from '../engine/search/filter.js';
-import { queryResultJson } from '../render/query-json.js';
+import { parseFilter } from '../engine/search/filter.js';
 import { VERSION } from '../version.js';
+import { answerJson } from './answer.js';
 import { callerFor, ForbiddenError, type KeyRecord, type KeyRing } from './keys.js';
 import type { ServiceMetrics } from './metrics.js';
 import { stampLabel, type Lease, type RetrieverPool } from './pool.js';
@@ -186,23 +186,21 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
       const caller = callerFor(t.key, { as: b.as, tenant: b.tenant });
       let lease = t.lease;
       if (b.index && b.index !== o.index) {
-        lease = await o.pool.acquire(b.index).catch((err) => {
-          throw err instanceof StoreError && /^no index named/.test(err.message) ? new HttpError(400, 'invalid_request', err.message, err.fix) : err;
-        });
+        lease = await o.pool.acquire(b.index); // an unknown name is a UsageError: 400 naming the indexes there are
       }
       try {
         const res = await lease.retriever.search(b.query, {
           mode: b.mode,
           k: b.k ?? o.config.retrieval.k,
           caller,
-          filterSql: b.filter ? compileFilter(b.filter) : undefined,
+          filterSql: b.filter ? parseFilter(b.filter).sql : undefined,
           rerank: resolveRerank(b.rerank, o.config),
           rerankTopN: b.rerank_top_n,
           rrfK: b.rrf_k,
         });
         o.metrics.search(res);
-        const m = lease.retriever.manifest;
-        return queryResultJson(b.query, res, { index: m.name, model: m.model?.id ?? null, caller });
+        const filter = b.filter ? parseFilter(b.filter) : null;
+        return (await answerJson(lease, b.query, res, caller, filter?.metadataKeys)).json;
       } finally {
         if (lease !== t.lease) lease.release();
       }

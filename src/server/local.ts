@@ -13,9 +13,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { resolveCaller } from '../engine/acl.js';
 import { resolveRerank, type RagConfig } from '../engine/config.js';
 import { AclViolationError, EXIT, RagError } from '../engine/errors.js';
-import { explainEmpty } from '../engine/search/explain.js';
 import { parseFilter } from '../engine/search/filter.js';
-import { queryResultJson } from '../render/query-json.js';
+import { staleIndexLine } from '../render/freshness.js';
+import { answerJson } from './answer.js';
 import { ensurePrivateDir, socketPath } from './local-socket.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { RetrieverPool } from './pool.js';
@@ -133,10 +133,10 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
         rrfK: b.rrf_k,
       });
       o.metrics.search(res);
-      const result = queryResultJson(b.query, res, { index: r.manifest.name, model: r.manifest.model?.id ?? null, caller });
-      // The same explanation of an empty answer as an in-process `rag query` prints.
-      const explanation = res.hits.length ? null : await explainEmpty(r.store, caller, filter?.metadataKeys);
-      return { result: explanation ? { ...result, explanation } : result, rerank, notices: [] } satisfies LocalAnswer;
+      // The same freshness notice and empty-answer explanation as an in-process `rag query` prints.
+      const { json, freshness } = await answerJson(lease, b.query, res, caller, filter?.metadataKeys);
+      const notices = freshness.current ? [] : [staleIndexLine(r.manifest.name, freshness, o.config.index.name)];
+      return { result: json, rerank, notices } satisfies LocalAnswer;
     } finally {
       lease.release();
     }

@@ -9,10 +9,10 @@ import { z } from 'zod';
 import type { RagConfig } from '../engine/config.js';
 import { errorMessage, RagError } from '../engine/errors.js';
 import { getDocument } from '../engine/search/documents.js';
-import { compileFilter } from '../engine/search/filter.js';
+import { parseFilter } from '../engine/search/filter.js';
 import type { Caller } from '../engine/types.js';
-import { queryResultJson } from '../render/query-json.js';
 import { VERSION } from '../version.js';
+import { answerJson } from './answer.js';
 import type { RetrieverPool } from './pool.js';
 
 export interface McpOptions {
@@ -54,10 +54,9 @@ export function buildMcpServer(o: McpOptions): McpServer {
           mode,
           k: k ?? o.config.retrieval.k,
           caller: o.caller,
-          filterSql: filter ? compileFilter(filter) : undefined,
+          filterSql: filter ? parseFilter(filter).sql : undefined,
         });
-        const m = lease.retriever.manifest;
-        const json = queryResultJson(query, res, { index: m.name, model: m.model?.id ?? null, caller: o.caller });
+        const { json } = await answerJson(lease, query, res, o.caller, filter ? parseFilter(filter).metadataKeys : undefined);
         const text = res.hits.length
           ? res.hits.map((h) => `[${h.rank}] ${h.chunk.title} — ${h.chunk.source} (doc_id: ${h.chunk.doc_id}, score ${h.score.toFixed(4)})\n${h.chunk.text}`).join('\n\n')
           : `no results for "${query}"`;

@@ -184,7 +184,7 @@ describe('filters, incremental index, BM25 fallback', () => {
     expect(res.json().mode).toBe('bm25');
     const hybrid = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--index', 'plain', '--mode', 'hybrid'], { cwd: dir });
     expect(hybrid.code).toBe(2);
-    expect(hybrid.stderr).toMatch(/mode hybrid needs vectors, but index "plain" has none/);
+    expect(JSON.parse(hybrid.stderr).error).toMatch(/^mode hybrid needs vectors, but index "plain" has none/);
   });
 
   it('exits 2 on usage errors (an unknown --index names the ones there are) and 3 on a missing store', () => {

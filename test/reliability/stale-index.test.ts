@@ -56,10 +56,15 @@ describe('a stale index says so', () => {
       'error: index "default" is behind the chunks (3 documents missing, 1 partial, 1 stale): a gate on it would score a partial index\n' +
         'fix: run `rag index` first, or pass --allow-stale to gate anyway\n',
     );
-    const allowed = cli('eval', '--golden', 'corpus', '--gate', 'ndcg@10>=0.1', '--allow-stale', '--out', path.join(dir, 'run2'));
+    // --allow-stale accepts the partial index, not the judged documents it lacks: that is a second, separate consent.
+    const stale = cli('eval', '--golden', 'corpus', '--gate', 'ndcg@10>=0.1', '--allow-stale', '--out', path.join(dir, 'run2'));
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/3 of 10 judged-relevant ids \(in 3 of 10 queries\) can never be retrieved from index "default"/);
+    expect(stale.stderr).toMatch(/query q-d0: d0 — ingested but not in this index/);
+    const allowed = cli('eval', '--golden', 'corpus', '--gate', 'ndcg@10>=0.1', '--allow-stale', '--allow-missing', '--out', path.join(dir, 'run2'));
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/note: index "default" is behind the chunks/);
-    const ungated = cli('eval', '--golden', 'corpus', '--out', path.join(dir, 'run3'));
+    const ungated = cli('eval', '--golden', 'corpus', '--allow-missing', '--out', path.join(dir, 'run3'));
     expect(ungated.code).toBe(0);
     expect(ungated.stderr).toMatch(/note: index "default" is behind the chunks/);
 

@@ -14,7 +14,16 @@ const TRIALS = 10;
 const PER_TRIAL = 120;
 const BUSY = /^error: another writer \(pid \d+, `rag (ingest|index)`, since \d{4}-\d\d-\d\dT[\d:.]+Z\) holds the store .+\nfix: wait for it to finish, or pass --wait/m;
 
-const okOrBusy = (r: Proc) => r.code === 0 || (r.code === 3 && BUSY.test(r.stderr));
+/** With --json the refusal is one JSON object on stderr: the same message and fix, as fields. */
+const busyJson = (stderr: string) => {
+  try {
+    const e = JSON.parse(stderr) as { error: string; fix: string; exit: number };
+    return e.exit === 3 && BUSY.test(`error: ${e.error}\nfix: ${e.fix}`);
+  } catch {
+    return false;
+  }
+};
+const okOrBusy = (r: Proc) => r.code === 0 || (r.code === 3 && (BUSY.test(r.stderr) || busyJson(r.stderr)));
 
 describe('two writers on one local store', () => {
   it(`${TRIALS} trials: two ingest + index pipelines at once with --wait end as if run one after the other`, async () => {

@@ -90,7 +90,10 @@ describe('report.html in headless Chromium', () => {
     }
     expect(gate.passed).toBe(true);
     expect(await page.locator('#verdict').getAttribute('data-tone')).toBe('good');
-    expect(await page.locator('#metrics tr', { hasText: 'ndcg@10' }).first().textContent()).toMatch(/passed\s*>= 0\.5/);
+    // The row whose metric cell is exactly ndcg@10 (ndcg@1's row text "ndcg@10.92…" would match a substring search).
+    const row = page.locator('#metrics tr', { has: page.locator('td[data-metric="ndcg@10"]') });
+    expect(await row.count()).toBe(1);
+    expect(await row.textContent()).toMatch(/passed\s*>= 0\.5/);
     expect(await cell(page, '#metrics td[data-metric="p95_ms"]')).toBe(`${timings.per_stage_ms.total_ms.p95.toFixed(1)} ms`);
 
     // One bar per query, carrying exactly the per-query values.

@@ -101,7 +101,7 @@ describe('start-up errors', () => {
     expect(busy.code).toBe(2);
     expect(busy.stderr).toMatch(new RegExp(`^error: port ${port} on 127\\.0\\.0\\.1 is already in use\nfix: pass another --port`));
     const noIndex = rag(['--db', db, '--config', FIXTURE_CONFIG, 'serve', '--keys', keysFile, '--index', 'nope'], { cwd: dir });
-    expect(noIndex.code).toBe(3);
-    expect(noIndex.stderr).toMatch(/^error: no index named "nope"/);
+    expect(noIndex.code).toBe(2); // a usage error: the store has indexes, just not this one
+    expect(noIndex.stderr).toMatch(/^error: no index named "nope"\nfix: use --index with one of: default/);
   });
 });

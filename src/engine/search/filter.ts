@@ -59,10 +59,6 @@ function bad(input: string, pos: number, what: string): UsageError {
   );
 }
 
-export function compileFilter(input: string): string {
-  return parseFilter(input).sql;
-}
-
 /** The where clause of a filter and the metadata keys it names (to explain an empty answer). */
 export function parseFilter(input: string): { sql: string; metadataKeys: string[] } {
   const metadataKeys = new Set<string>();
