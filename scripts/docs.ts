@@ -136,7 +136,8 @@ export function runStep(sb: Sandbox, step: Step): StepResult {
     sb.env[exp[1]!] = spawnSync('bash', ['-c', `printf %s ${exp[2]}`], { cwd: sb.dir, env: sb.env, encoding: 'utf8' }).stdout;
     return { step, ok: true, exit: 0, output: '' };
   }
-  const r = spawnSync('bash', ['-c', `${step.command} 2>&1`], { cwd: sb.dir, env: sb.env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+  // `exec 2>&1` first: a trailing `# comment` on the command must not swallow the redirection.
+  const r = spawnSync('bash', ['-c', `exec 2>&1\n${step.command}`], { cwd: sb.dir, env: sb.env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
   const exit = r.status ?? -1;
   const output = mask(r.stdout ?? '', sb.dir);
   const ok = exit === step.exit && (step.expected.length === 0 || matches(step.expected, output));

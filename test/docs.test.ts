@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mask, matches, parseBlocks } from '../scripts/docs.js';
+import { DOC_FILES, mask, matches, parseBlocks, runFile } from '../scripts/docs.js';
 
 describe('executed documentation (npm run docs:check)', () => {
   it('parses steps, outputs, expected exit codes and illustrative blocks', () => {
@@ -19,4 +19,15 @@ describe('executed documentation (npm run docs:check)', () => {
     expect(matches(['score 0.03… title'], 'score 0.0325 title')).toBe(true);
     expect(matches(['a', '…', 'z'], 'a\nb\nc\ny')).toBe(false);
   });
+
+  for (const file of DOC_FILES) {
+    it(`every console block of ${file} runs and prints what it shows`, () => {
+      const report = runFile(file);
+      const failures = report.results
+        .filter((r) => !r.ok)
+        .map((r) => `${file}:${r.step.line + 1}: $ ${r.step.command} → exit ${r.exit} (want ${r.step.exit})\n${r.output}`);
+      expect(failures).toEqual([]);
+      expect(report.results.length + report.illustrative.length).toBeGreaterThan(0);
+    }, 900_000);
+  }
 });
