@@ -155,7 +155,7 @@ describe('rag query: stdin, --batch, and answers that explain themselves', () =>
     const tenant = rag([...base, 'query', 'api key', '--tenant', 'initech']);
     expect(tenant.stdout).toMatch(/no results .*: tenant "initech" has no documents \(tenants in this store: acme, globex/);
     const key = rag([...base, '--json', 'query', 'api key', '--filter', 'colour=red']);
-    expect(key.json().explanation).toMatch(/--filter names metadata key no document in tenant "acme" has: colour \(keys there: .*category/);
+    expect(key.json().explanation).toMatch(/--filter names metadata key no document visible in tenant "acme" has: colour \(keys there: .*category/);
     const plain = rag([...base, '--json', 'query', 'zzzqqq']);
     expect(plain.json().results).toEqual([]);
     expect(plain.json().explanation).toBeUndefined(); // nothing to explain: the words matched nothing
@@ -167,6 +167,14 @@ describe('eval cutoffs have their own name', () => {
     const r = rag([...base, 'eval', '--golden', 'goldens/fixtures.jsonl', '-k', '10']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/eval has no -k: its cutoffs are --cutoffs\nfix: e\.g\. rag eval --cutoffs 10/);
+  });
+
+  it('numeric flags are checked like query\'s: --candidates 0 or 2.5 is a usage error, not a hang', () => {
+    for (const v of ['0', '2.5']) {
+      const r = rag([...base, 'eval', '--golden', 'goldens/fixtures.jsonl', '--candidates', v]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`--candidates must be an integer between 1 and \\d+, got "${v.replace('.', '\\.')}"`));
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  * On the previous main, ids were paths relative to the working directory: ingesting the same
  * folder from another directory stored every document a second time under a second id.
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,26 @@ describe('document identity', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/holds document ids relative to .*proj, but this ingest would make them relative to .*other: every file would be stored twice/);
     expect(r.stderr).toContain(`rm -rf ${db} && rag --db ${db} ingest docs`);
+  });
+
+  it('office and mail stores are checked too (their ids are paths, or paths with a part inside the file)', async () => {
+    const dir = tempDir('rag-ids-office-');
+    const proj = path.join(dir, 'proj');
+    for (const d of ['office', 'mail']) cpSync(path.join(FIXTURES, d), path.join(proj, d), { recursive: true });
+    const db = path.join(dir, 'db');
+    expect(rag(['--db', db, 'ingest', 'office', 'mail'], { cwd: proj }).code).toBe(0);
+    // Moved checkout: the same layout elsewhere resolves every id, so it is adopted.
+    const moved = path.join(dir, 'moved');
+    renameSync(proj, moved);
+    const again = rag(['--db', db, '--json', 'ingest', 'office', 'mail'], { cwd: moved });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json()).toMatchObject({ added: 0 });
+    // Another root under which none of them resolves: refused, not stored twice.
+    mkdirSync(path.join(moved, 'other'));
+    writeFileSync(path.join(moved, 'rag.config.json'), JSON.stringify({ root: 'other' }));
+    const r = rag(['--db', db, 'ingest', 'office'], { cwd: moved });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/every file would be stored twice/);
   });
 
   it('a store written by an older rag (cwd-relative ids) is adopted from its own directory, refused from another', async () => {

@@ -18,7 +18,7 @@ import { evalArtifactFiles } from '../render/eval-artifact.js';
 import { fmt, HEADLINE_METRICS } from '../render/report.js';
 import { Progress } from '../render/progress.js';
 import { callerOptions } from './query.js';
-import { contextFrom, resolveRerank, type Context } from './context.js';
+import { contextFrom, intOption, resolveRerank, type Context } from './context.js';
 
 interface EvalOpts {
   golden?: string;
@@ -28,9 +28,9 @@ interface EvalOpts {
   index?: string;
   mode?: RetrievalMode;
   rerank?: string | boolean;
-  rerankTopN?: string;
-  rrfK?: string;
-  candidates?: string;
+  rerankTopN?: number;
+  rrfK?: number;
+  candidates?: number;
   k?: string;
   cutoffs?: string;
   out?: string;
@@ -50,13 +50,6 @@ function parseKs(s: string | undefined, fallback: number[]): number[] {
   return [...new Set(ks)].sort((a, b) => a - b);
 }
 
-function num(name: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a non-negative number, got "${s}"`);
-  return n;
-}
-
 export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
@@ -69,9 +62,9 @@ export function registerEval(program: Command): void {
     .addOption(new Option('--mode <mode>', 'retrieval mode').choices(['hybrid', 'bm25', 'vector']))
     .option('--rerank [id]', 'rerank with a cross-encoder')
     .option('--no-rerank', 'do not rerank even if the config says so')
-    .option('--rerank-top-n <n>', 'candidates sent to the reranker')
-    .option('--rrf-k <n>', 'reciprocal rank fusion constant')
-    .option('--candidates <n>', 'candidates per search before fusion')
+    .option('--rerank-top-n <n>', 'candidates sent to the reranker', intOption('--rerank-top-n'))
+    .option('--rrf-k <n>', 'reciprocal rank fusion constant', intOption('--rrf-k', 0))
+    .option('--candidates <n>', 'candidates per search before fusion', intOption('--candidates'))
     .option('--cutoffs <list>', 'cutoffs for @k metrics (default 1,3,5,10,100; config eval.ks)')
     // -k is "number of results" in every command; eval's cutoffs have their own name.
     .addOption(new Option('-k, --k <n>').hideHelp())
@@ -125,9 +118,9 @@ interrupted index) is refused with exit 2 (--allow-stale to gate anyway).`,
     const outcome = await runEval(retriever, ctx.config, golden, {
       mode: opts.mode,
       rerank,
-      rerankTopN: num('--rerank-top-n', opts.rerankTopN),
-      rrfK: num('--rrf-k', opts.rrfK),
-      candidates: num('--candidates', opts.candidates),
+      rerankTopN: opts.rerankTopN,
+      rrfK: opts.rrfK,
+      candidates: opts.candidates,
       ks,
       caller,
       allowMissing: opts.allowMissing,
@@ -139,7 +132,7 @@ interrupted index) is refused with exit 2 (--allow-stale to gate anyway).`,
     const gate = rules ? checkGate(rules, gateValues(outcome)) : null;
     const worst = await worstQueries(retriever, golden, outcome, { caller });
     const { files, defaultDir } = evalArtifactFiles(outcome, golden, { caller, rerank, gate, worst, runsDir: defaultRunsDir(ctx.db) });
-    const dir = writeArtifact(opts.out ?? defaultDir, files, { overwrite: opts.overwrite });
+    const dir = writeArtifact(opts.out ?? defaultDir, files, { overwrite: opts.overwrite, unique: !opts.out });
 
     if (ctx.json) {
       ctx.emit({

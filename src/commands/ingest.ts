@@ -3,6 +3,7 @@ import type { IngestFormat, IngestSummary } from '../engine/ingest/ingest.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT, UsageError } from '../engine/errors.js';
+import { userFacingError } from '../engine/store/store-errors.js';
 import { loadConfig } from '../engine/config.js';
 import { Progress } from '../render/progress.js';
 import { contextFrom, waitOption, type Context } from './context.js';
@@ -110,7 +111,7 @@ async function watchMode(ctx: Context, paths: string[], opts: IngestFlags): Prom
     paths,
     format: opts.format,
     // Re-read before every batch: an edited ACL rule applies to the very next one.
-    config: () => (config = ctx.configPath ? reloadConfig(ctx, config) : config),
+    config: () => (config = ctx.configPath ? reloadConfig(ctx) : config),
     extraFiles: ctx.configPath ? [ctx.configPath] : [],
     ignore: [ctx.db],
     stop,
@@ -129,17 +130,22 @@ async function watchMode(ctx: Context, paths: string[], opts: IngestFlags): Prom
       if (index) ctx.print(`[${time}] index "${index.name}": ${index.rows} rows; ${index.embedded} embedded, ${index.removed} removed (${seconds.toFixed(1)}s)`);
       if (info.batch === 0) ctx.log(`watching ${paths.join(', ')} for changes (Ctrl-C to stop)`);
     },
-    onError: (err) => process.stderr.write(`watch: batch failed: ${err instanceof Error ? err.message : String(err)}\n`),
+    // Never quiet (--quiet hides notices, not this): a paused or failed batch must be seen.
+    onError: (err) => process.stderr.write(`watch: batch failed: ${userFacingError(err).message}\n`),
   });
   store.close();
 }
 
-/** The config file as it is now; an invalid edit keeps the previous config (and says so). */
-function reloadConfig(ctx: Context, current: ReturnType<typeof loadConfig>['config']) {
+/**
+ * The config file as it is now. An invalid edit pauses ingestion rather than keeping the previous
+ * config: that one may hold the looser ACL rule the edit was tightening. Saving a valid config
+ * starts the next batch, which catches up on everything changed meanwhile (each batch rescans).
+ */
+function reloadConfig(ctx: Context) {
   try {
     return loadConfig(path.relative(process.cwd(), ctx.configPath!)).config;
   } catch (err) {
-    ctx.notice(`config not reloaded (${err instanceof Error ? err.message : String(err)}); keeping the previous one`);
-    return current;
+    const e = userFacingError(err);
+    throw new UsageError(`${e.message} — nothing is ingested until the config is valid again`, e.fix ?? 'fix the config file and save it');
   }
 }

@@ -10,6 +10,7 @@ interface ServeOpts {
   http: boolean;
   socket: boolean;
   refreshMs: number;
+  staleLimit: number;
   timeoutMs: number;
   maxBodyKb: number;
   maxConcurrent: number;
@@ -27,6 +28,7 @@ export function registerServe(program: Command): void {
     .option('--no-http', 'no HTTP listener: only answer local `rag query` runs over the Unix socket')
     .option('--no-socket', 'no local socket: `rag query` runs search in their own process')
     .option('--refresh-ms <n>', 'look for a new index version this often', intOption('--refresh-ms', 50), 1000)
+    .option('--stale-limit <seconds>', 'withhold answers (500) when a newer index version stays unreadable this long', intOption('--stale-limit', 1), 60)
     .option('--timeout-ms <n>', 'answer 503 to a request still running after this long', intOption('--timeout-ms', 100), 10_000)
     .option('--max-body-kb <n>', 'largest request body accepted (413 beyond)', intOption('--max-body-kb', 1, 10_240), 64)
     .option('--max-concurrent <n>', 'requests in flight per API key (429 beyond)', intOption('--max-concurrent', 1), 32)
@@ -44,7 +46,9 @@ Examples:
 Endpoints: POST /v1/query, GET /v1/documents/{id}, GET /healthz, GET /metrics, GET /openapi.json.
 Each request's caller is its key's principals and tenant (a request may narrow them, never widen).
 New index versions written by \`rag ingest\`/\`rag index\` are served within --refresh-ms plus the
-warm-up, without a restart; requests in flight finish on the version they started on. One JSON
+warm-up, without a restart; requests in flight finish on the version they started on. A newer
+version this server cannot read (say, built with a model it lacks) is bridged for --stale-limit
+seconds, then answers are withheld: the old version may still show withdrawn documents. One JSON
 access-log line per request goes to stdout; notices go to stderr. SIGTERM or SIGINT: stop
 accepting, finish in-flight requests, exit 0.`,
     )
@@ -60,6 +64,7 @@ accepting, finish in-flight requests, exit 0.`,
         http: opts.http ? { host: opts.host, port: opts.port, keysFile: opts.keys ?? process.env.RAG_KEYS ?? DEFAULT_KEYS_FILE } : null,
         socket: opts.socket,
         refreshMs: opts.refreshMs,
+        staleLimitMs: opts.staleLimit * 1000,
         timeoutMs: opts.timeoutMs,
         bodyLimit: opts.maxBodyKb * 1024,
         maxConcurrentPerKey: opts.maxConcurrent,

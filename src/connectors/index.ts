@@ -200,6 +200,10 @@ function attachmentParser(opts: ParseFileOptions, out: SourceBatch) {
     const r = await parseOne(bytes, id, kind, opts);
     out.failures.push(...r.failures);
     for (const n of r.notices) if (!out.notices.includes(n)) out.notices.push(n);
+    // The sender wrote the attachment: its own front matter must not choose who reads it or which
+    // tenant holds it. The mailbox's ACL and tenant (config rules) apply, as to the message.
+    delete r.doc.acl;
+    delete r.doc.tenant;
     return r.doc;
   };
 }

@@ -215,7 +215,9 @@ export function sheetsToRecords(sheets: Sheet[], relPath: string, connector: Con
       const at = r.line ?? r.row;
       const source = `${relPath}:${at}`;
       const place = sheet.name ? `sheet "${sheet.name}" row ${r.row}` : `row ${r.row}`;
-      const fail = (error: string) => batch.failures.push({ source, line: at, error: sheet.name ? `${place}: ${error}` : error });
+      // A refused ACL or tenant also withdraws the stored copy: an edit that broke it must not leave the old, wider one readable.
+      const fail = (error: string, withdraw?: string) =>
+        batch.failures.push({ source, line: at, error: sheet.name ? `${place}: ${error}` : error, ...(withdraw ? { withdraw } : {}) });
       const cell = (i: number | undefined) => (i === undefined ? '' : (r.cells[i] ?? '').trim());
       const docId = idCol !== undefined ? cell(idCol) : `${relPath}#${sheet.name ? `${sheet.name}:` : ''}${r.row}`;
       if (!docId) {
@@ -229,6 +231,11 @@ export function sheetsToRecords(sheets: Sheet[], relPath: string, connector: Con
       }
       let acl: string[] | undefined;
       const aclText = cell(aclCol);
+      // A mapped ACL column left blank names no reader: refused, never the configured default (which may be public).
+      if (aclCol !== undefined && !aclText) {
+        fail(`acl column "${rule.acl}" is empty: refused, an empty ACL never falls back to the default; list who may see the row, e.g. "group:hr, user:alice" or "public"`, docId);
+        continue;
+      }
       if (aclText) {
         const principals = aclText.split(/[\s,;]+/).filter(Boolean);
         const bad = principals.find((p) => {
@@ -240,7 +247,7 @@ export function sheetsToRecords(sheets: Sheet[], relPath: string, connector: Con
           }
         });
         if (bad) {
-          fail(`acl column "${rule.acl}" holds "${bad}", which is not a principal (public, user:NAME, group:NAME, role:NAME, service:NAME)`);
+          fail(`acl column "${rule.acl}" holds "${bad}", which is not a principal (public, user:NAME, group:NAME, role:NAME, service:NAME)`, docId);
           continue;
         }
         acl = principals;
@@ -254,6 +261,12 @@ export function sheetsToRecords(sheets: Sheet[], relPath: string, connector: Con
       const doc: ParsedDocument = { docId, source, connector, title: cell(titleCol) || docId, text, blocks, metadata };
       if (acl) doc.acl = acl;
       const tenant = cell(tenantCol);
+      if (tenantCol !== undefined && !tenant) {
+        // Blank would mean the default tenant: a row meant for one tenant must not move to another.
+        fail(`tenant column "${rule.tenant}" is empty; fill it in, or remove the tenant mapping to use the configured tenant`, docId);
+        seen.delete(docId);
+        continue;
+      }
       if (tenant) doc.tenant = tenant;
       batch.documents.push(doc);
     }

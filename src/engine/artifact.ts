@@ -44,14 +44,23 @@ export function checkOutDir(dir: string, opts: { overwrite?: boolean; flag?: str
   return target;
 }
 
-/** Writes files to a temp sibling, then renames it into place: readers see all of it or none. */
-export function writeOutDir(dir: string, files: Record<string, string | undefined>, opts: { overwrite?: boolean; marker?: string } = {}): string {
-  const target = checkOutDir(dir, opts);
+/**
+ * Writes files to a temp sibling, then renames it into place: readers see all of it or none.
+ * `unique` (a name rag chose, not the user): when the name is taken — another run finished in the
+ * same second — the next free `NAME-2`, `NAME-3`… is used instead of failing at the very end.
+ */
+export function writeOutDir(
+  dir: string,
+  files: Record<string, string | undefined>,
+  opts: { overwrite?: boolean; marker?: string; unique?: boolean } = {},
+): string {
+  const target = opts.unique ? path.resolve(dir) : checkOutDir(dir, opts);
   mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(tmp, { recursive: true });
   try {
     for (const [name, content] of Object.entries(files)) if (content !== undefined) writeFileSync(path.join(tmp, name), content);
+    if (opts.unique) return renameToFree(tmp, target);
     if (existsSync(target)) {
       const old = `${target}.old-${process.pid}-${Date.now()}`;
       renameSync(target, old);
@@ -65,6 +74,21 @@ export function writeOutDir(dir: string, files: Record<string, string | undefine
     throw err;
   }
   return target;
+}
+
+/** rename(2) onto a non-empty directory fails: that failure, not a prior check, decides, so two racing writers never collide. */
+function renameToFree(tmp: string, target: string): string {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? target : `${target}-${n}`;
+    if (existsSync(name)) continue;
+    try {
+      renameSync(tmp, name);
+      return name;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    }
+  }
 }
 
 /**

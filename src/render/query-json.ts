@@ -1,5 +1,6 @@
 import { flagHits } from '../engine/audit/hit-findings.js';
 import type { IndexFreshness } from '../engine/index/freshness.js';
+import type { ExplainAudience } from '../engine/search/explain.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
 
@@ -11,7 +12,8 @@ export function queryResultJson(
   query: string,
   res: SearchResult,
   // Freshness is required: every door (CLI, daemon, HTTP, MCP) says whether the index is behind.
-  info: { index: string; model: string | null; caller: Caller; freshness: IndexFreshness; explanation?: string | null },
+  // `caller` (an API key's holder) gets only whether the index is current: the counts span every tenant.
+  info: { index: string; model: string | null; caller: Caller; freshness: IndexFreshness; explanation?: string | null; audience?: ExplainAudience },
 ): Record<string, unknown> {
   // Every answer carries its hits' injection findings, whichever door it leaves by (CLI, HTTP, MCP).
   const flagged = flagHits(res.hits);
@@ -21,7 +23,7 @@ export function queryResultJson(
     index: info.index,
     model: info.model,
     caller: info.caller,
-    index_freshness: freshnessJson(info.freshness),
+    index_freshness: info.audience === 'caller' ? { current: info.freshness.current } : freshnessJson(info.freshness),
     timings: { ...res.timings, findings_ms: flagged.ms },
     results: res.hits.map((h) => ({
       rank: h.rank,

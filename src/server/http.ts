@@ -53,6 +53,9 @@ declare module 'fastify' {
   }
 }
 
+/** Routes served without a key: health, metrics and the API description hold no indexed content. */
+const OPEN_ROUTES = new Set(['/healthz', '/metrics', '/openapi.json']);
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -87,7 +90,10 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     req.startedAt = performance.now();
     reply.header('x-request-id', req.id);
-    if (!req.url.startsWith('/v1/')) return;
+    // Decided on the matched route, not the raw URL (`/%761/query` routes to /v1/query): every
+    // route needs a key except the few that expose nothing indexed.
+    const route = req.routeOptions.url;
+    if (route === undefined || OPEN_ROUTES.has(route)) return;
     const auth = req.headers.authorization;
     const key = o.keys.authenticate(typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7).trim() : undefined);
     if (!key) {
@@ -200,7 +206,7 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
         });
         o.metrics.search(res);
         const filter = b.filter ? parseFilter(b.filter) : null;
-        return (await answerJson(lease, b.query, res, caller, filter?.metadataKeys)).json;
+        return (await answerJson(lease, b.query, res, caller, filter?.metadataKeys, 'caller')).json;
       } finally {
         if (lease !== t.lease) lease.release();
       }

@@ -6,10 +6,11 @@
  * tenant; a request may narrow them (fewer principals) but never widen them.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PUBLIC, validatePrincipal } from '../engine/acl.js';
 import { InputError, UsageError } from '../engine/errors.js';
+import { withFileLock } from '../engine/labeling/lock.js';
 import type { Caller } from '../engine/types.js';
 
 export const DEFAULT_KEYS_FILE = 'rag.keys.json';
@@ -70,24 +71,34 @@ function writeKeys(file: string, keys: KeyRecord[]): void {
 export function addKey(file: string, opts: { principals: string[]; tenant: string; name?: string }): { key: string; record: KeyRecord } {
   const principals = [...new Set(opts.principals.map(validatePrincipal))].sort();
   if (!opts.tenant) throw new UsageError('a key needs a tenant', 'pass --tenant NAME');
-  const keys = readKeys(file);
-  let id: string;
-  do id = randomBytes(6).toString('hex');
-  while (keys.some((k) => k.id === id));
-  const key = `rag_${id}_${randomBytes(32).toString('base64url')}`;
-  const record: KeyRecord = { id, name: opts.name ?? '', hash: hashKey(key), principals, tenant: opts.tenant, created_at: new Date().toISOString() };
-  writeKeys(file, [...keys, record]);
-  return { key, record };
+  return lockedKeys(file, () => {
+    const keys = readKeys(file);
+    let id: string;
+    do id = randomBytes(6).toString('hex');
+    while (keys.some((k) => k.id === id));
+    const key = `rag_${id}_${randomBytes(32).toString('base64url')}`;
+    const record: KeyRecord = { id, name: opts.name ?? '', hash: hashKey(key), principals, tenant: opts.tenant, created_at: new Date().toISOString() };
+    writeKeys(file, [...keys, record]);
+    return { key, record };
+  });
 }
 
 export function revokeKey(file: string, id: string): KeyRecord {
-  const keys = readKeys(file);
-  const found = keys.find((k) => k.id === id);
-  if (!found) {
-    throw new UsageError(`no key with id "${id}" in ${file}`, keys.length ? `use one of: ${keys.map((k) => k.id).join(', ')}` : 'the file has no keys');
-  }
-  writeKeys(file, keys.filter((k) => k !== found));
-  return found;
+  return lockedKeys(file, () => {
+    const keys = readKeys(file);
+    const found = keys.find((k) => k.id === id);
+    if (!found) {
+      throw new UsageError(`no key with id "${id}" in ${file}`, keys.length ? `use one of: ${keys.map((k) => k.id).join(', ')}` : 'the file has no keys');
+    }
+    writeKeys(file, keys.filter((k) => k !== found));
+    return found;
+  });
+}
+
+/** Read-modify-write under a lock file: an add racing a revoke must not write the revoked key back. */
+function lockedKeys<T>(file: string, fn: () => T): T {
+  mkdirSync(path.dirname(file), { recursive: true });
+  return withFileLock(`${file}.lock`, 'rag keys', fn, { holding: 'another `rag keys` is changing this keys file' });
 }
 
 /** The record a presented key belongs to, or null (malformed, unknown, revoked). */

@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { resolveCaller } from '../engine/acl.js';
 import { resolveRerank, type RagConfig } from '../engine/config.js';
 import { AclViolationError, EXIT, RagError } from '../engine/errors.js';
+import { userFacingError } from '../engine/store/store-errors.js';
 import { parseFilter } from '../engine/search/filter.js';
 import { staleIndexLine } from '../render/freshness.js';
 import { answerJson } from './answer.js';
@@ -71,8 +72,8 @@ const body = {
 
 export interface LocalOptions {
   pool: RetrieverPool;
+  /** A query without --index gets `config.index.name`, as in-process: never the index `rag serve --index` warms for HTTP. */
   config: RagConfig;
-  index: string;
   /** The store as resolved (`resolveDb`). */
   db: string;
   configFingerprint: string;
@@ -100,7 +101,7 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
       return reply.code(err.exitCode === EXIT.USAGE ? 400 : 500).send({ error: { message: err.message, fix: err.fix, exit_code: err.exitCode } } satisfies LocalError);
     }
     o.logError((err as Error).stack ?? String(err));
-    const message = err instanceof AclViolationError ? err.message : `rag serve failed: ${(err as Error).message}`;
+    const message = err instanceof AclViolationError ? err.message : `rag serve failed: ${userFacingError(err).message}`;
     return reply.code(500).send({ error: { message, exit_code: EXIT.STORE } } satisfies LocalError);
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -118,7 +119,7 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
       return reply.code(409).send({ error: { message: 'this daemon serves another store or config', exit_code: EXIT.USAGE } } satisfies LocalError);
     }
     const caller = resolveCaller(o.config, { as: b.as, tenant: b.tenant, profile: b.profile });
-    const lease = await o.pool.acquire(b.index ?? o.index);
+    const lease = await o.pool.acquire(b.index ?? o.config.index.name);
     try {
       const rerank = resolveRerank(b.rerank, o.config);
       const r = lease.retriever;
@@ -134,7 +135,7 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
       });
       o.metrics.search(res);
       // The same freshness notice and empty-answer explanation as an in-process `rag query` prints.
-      const { json, freshness } = await answerJson(lease, b.query, res, caller, filter?.metadataKeys);
+      const { json, freshness } = await answerJson(lease, b.query, res, caller, filter?.metadataKeys, 'owner');
       const notices = freshness.current ? [] : [staleIndexLine(r.manifest.name, freshness, o.config.index.name)];
       return { result: json, rerank, notices } satisfies LocalAnswer;
     } finally {

@@ -7,7 +7,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import type { RagConfig } from '../engine/config.js';
-import { errorMessage, RagError } from '../engine/errors.js';
+import { AclViolationError, RagError } from '../engine/errors.js';
+import { userFacingError } from '../engine/store/store-errors.js';
 import { getDocument } from '../engine/search/documents.js';
 import { parseFilter } from '../engine/search/filter.js';
 import type { Caller } from '../engine/types.js';
@@ -27,8 +28,12 @@ type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent
 const failure = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
 
 /** Errors an agent can act on (bad filter, empty query) are told; anything else is a generic failure. */
-const asToolError = (err: unknown): ToolResult =>
-  failure(err instanceof RagError && err.exitCode === 2 ? `${err.message}${err.fix ? ` (${err.fix})` : ''}` : `search failed: ${errorMessage(err)}`);
+const asToolError = (err: unknown): ToolResult => {
+  // Names a chunk: its existence is exactly what must not leak (the operator's log has it).
+  if (err instanceof AclViolationError) return failure('search failed: refused by a permission check; the operator has the details');
+  if (err instanceof RagError && err.exitCode === 2) return failure(`${err.message}${err.fix ? ` (${err.fix})` : ''}`);
+  return failure(`search failed: ${userFacingError(err).message}`);
+};
 
 export function buildMcpServer(o: McpOptions): McpServer {
   const server = new McpServer({ name: 'rag', version: VERSION });
@@ -56,7 +61,7 @@ export function buildMcpServer(o: McpOptions): McpServer {
           caller: o.caller,
           filterSql: filter ? parseFilter(filter).sql : undefined,
         });
-        const { json } = await answerJson(lease, query, res, o.caller, filter ? parseFilter(filter).metadataKeys : undefined);
+        const { json } = await answerJson(lease, query, res, o.caller, filter ? parseFilter(filter).metadataKeys : undefined, 'caller');
         const text = res.hits.length
           ? res.hits.map((h) => `[${h.rank}] ${h.chunk.title} — ${h.chunk.source} (doc_id: ${h.chunk.doc_id}, score ${h.score.toFixed(4)})\n${h.chunk.text}`).join('\n\n')
           : `no results for "${query}"`;

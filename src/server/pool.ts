@@ -10,7 +10,7 @@
  * versions; a retired generation is closed when its last lease is returned.
  */
 import type { RagConfig } from '../engine/config.js';
-import { errorMessage } from '../engine/errors.js';
+import { errorMessage, StoreError } from '../engine/errors.js';
 import { Retriever } from '../engine/search/retriever.js';
 import { readIndexManifest } from '../engine/store/manifest.js';
 import { DOCUMENTS, Store } from '../engine/store/store.js';
@@ -61,6 +61,12 @@ export interface PoolOptions {
   refreshMs: number;
   notice: (msg: string) => void;
   onSwap?: (from: Stamp, to: Stamp) => void;
+  /**
+   * How long a newer version may stay unreadable before the index is withheld (default 60 s). The
+   * old generation's pinned handles still show documents an ingest has since withdrawn (a revoked
+   * ACL among them): serving it for a moment bridges a rebuild, serving it indefinitely is a leak.
+   */
+  staleLimitMs?: number;
 }
 
 export class RetrieverPool {
@@ -71,6 +77,8 @@ export class RetrieverPool {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private lastError = new Map<string, string>();
+  /** Since when each index has had a newer version it could not read. */
+  private failingSince = new Map<string, number>();
   private drained: (() => void) | null = null;
   private closing = false;
 
@@ -105,6 +113,14 @@ export class RetrieverPool {
 
   /** The generation current now, held until `release()`. */
   async acquire(index: string): Promise<Lease> {
+    const since = this.failingSince.get(index);
+    const limit = this.opts.staleLimitMs ?? 60_000;
+    if (since !== undefined && Date.now() - since > limit) {
+      throw new StoreError(
+        `index "${index}" has a newer version this server could not read for ${Math.round((Date.now() - since) / 1000)} s (${this.lastError.get(index) ?? 'unknown error'}); answers are withheld rather than served from the old version, which may still show withdrawn documents`,
+        'fix what the server log names (often a model missing from its RAG_MODELS_DIR), or restart rag serve',
+      );
+    }
     const g = this.current.get(index) ?? (await this.open(index));
     g.refs++;
     let released = false;
@@ -148,7 +164,10 @@ export class RetrieverPool {
       try {
         fresh = await Store.open(this.opts.db);
         const stamp = await probe(fresh, index);
-        if (sameStamp(stamp, g.stamp)) continue;
+        if (sameStamp(stamp, g.stamp)) {
+          this.failingSince.delete(index); // a blip (unreadable probe) that passed
+          continue;
+        }
         const retriever = await Retriever.open(fresh, this.opts.config, index);
         await retriever.warm();
         if (this.closing) continue;
@@ -158,12 +177,14 @@ export class RetrieverPool {
         this.slots.set(index, Promise.resolve(next));
         this.retire(g, true);
         this.lastError.delete(index);
+        this.failingSince.delete(index);
         this.opts.onSwap?.(g.stamp, stamp);
       } catch (err) {
         // A writer mid-rebuild can leave the index briefly unreadable: keep serving what we have.
         const msg = errorMessage(err);
         if (this.lastError.get(index) !== msg) this.opts.notice(`index "${index}": keeping ${stampLabel(g.stamp)}, the new version is not readable yet (${msg})`);
         this.lastError.set(index, msg);
+        if (!this.failingSince.has(index)) this.failingSince.set(index, Date.now());
       } finally {
         fresh?.close();
       }

@@ -21,6 +21,8 @@ export interface ServeOptions {
   http: { host: string; port: number; keysFile: string } | null;
   socket: boolean;
   refreshMs: number;
+  /** See PoolOptions.staleLimitMs. */
+  staleLimitMs?: number;
   timeoutMs: number;
   bodyLimit: number;
   maxConcurrentPerKey: number;
@@ -51,6 +53,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
     db,
     config: o.config,
     refreshMs: o.refreshMs,
+    staleLimitMs: o.staleLimitMs,
     notice: o.notice,
     onSwap: (from, to) => {
       metrics?.swapped(to);
@@ -87,7 +90,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       if (!/^(127\.|::1$|localhost$)/.test(o.http.host)) o.notice(`plain HTTP on ${o.http.host}: keys travel in the clear unless TLS (a reverse proxy) is in front`);
     }
     if (o.socket) {
-      const l = await listenLocal({ pool, config: o.config, index: o.index, db, configFingerprint: configFingerprint(o.configPath), metrics, accessLog, logError });
+      const l = await listenLocal({ pool, config: o.config, db, configFingerprint: configFingerprint(o.configPath), metrics, accessLog, logError });
       if (l.app) ({ app: local, socket } = l);
       else o.notice(`no local socket: ${l.reason}`);
     }

@@ -17,13 +17,23 @@ describe('highestAcl', () => {
       text: 'public in tenants a, b',
     });
   });
+  it('is never public when a document has an empty ACL (it names no reader)', () => {
+    expect(highestAcl([{ acl: [], tenant: 'a' }, { acl: ['public'], tenant: 'a' }])).toEqual({
+      level: 'restricted',
+      requires: [],
+      tenants: ['a'],
+      text: 'documents with an empty ACL (no reader is entitled: operators only) in tenant a',
+    });
+    expect(highestAcl([{ acl: [], tenant: 'a' }, { acl: ['group:hr'], tenant: 'a' }]).text).toBe(
+      'group:hr AND documents with an empty ACL (no reader is entitled: operators only) in tenant a',
+    );
+  });
   it('is the conjunction of restricted ACLs, dropping lists implied by a narrower one', () => {
     const h = highestAcl([
       { acl: ['group:sre', 'user:alice'], tenant: 't' },
       { acl: ['group:hr'], tenant: 't' },
       { acl: ['group:hr', 'group:sre'], tenant: 't' }, // implied by [group:hr]
       { acl: ['public'], tenant: 't' },
-      { acl: [], tenant: 't' },
     ]);
     expect(h.level).toBe('restricted');
     expect(h.requires).toEqual([['group:hr'], ['group:sre', 'user:alice']]);

@@ -92,6 +92,38 @@ describe('office connectors', () => {
     expect(ragged.failures).toEqual([{ source: 'broken/ragged.csv:3', line: 3, error: 'row has 5 fields but the header has 3' }]);
   });
 
+  it('spreadsheet rows never widen access: a blank or invalid ACL cell, or a blank tenant cell, is refused and withdraws the stored copy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rag-rows-'));
+    const file = join(dir, 'people.csv');
+    writeFileSync(file, 'id,name,acl,tenant\nP1,Ann,group:hr,acme\nP2,Bob,,acme\nP3,Cy,gruop hr!,acme\nP4,Di,group:hr,\n');
+    const b = await parseSource(file, 'people.csv', { tables: [{ match: '**/people.csv', id: 'id', title: 'name', acl: 'acl', tenant: 'tenant' }] });
+    expect(b.documents.map((d) => [d.docId, d.acl, d.tenant])).toEqual([['P1', ['group:hr'], 'acme']]);
+    expect(b.failures.map((f) => [f.source, f.withdraw])).toEqual([['people.csv:3', 'P2'], ['people.csv:4', 'P3'], ['people.csv:5', 'P4']]);
+    expect(b.failures[0]!.error).toMatch(/acl column "acl" is empty: refused, an empty ACL never falls back to the default/);
+    expect(b.failures[2]!.error).toMatch(/tenant column "tenant" is empty/);
+  });
+
+  it("an attachment's own front matter cannot choose its ACL or tenant: the mailbox's apply", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rag-att-'));
+    const file = join(dir, 'note.eml');
+    const md = Buffer.from('---\nacl: public\ntenant: globex\n---\n# Plan\n\nThe secret plan.\n').toString('base64');
+    writeFileSync(
+      file,
+      [
+        'From: Eve <eve@example.net>', 'To: legal@acme.example', 'Subject: plan', 'Date: Tue, 14 May 2024 08:12:00 +0000', 'Message-ID: <p1@example.net>',
+        'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '', '--b1', 'Content-Type: text/plain', '', 'See attached.', '--b1',
+        'Content-Type: text/markdown; name="plan.md"', 'Content-Disposition: attachment; filename="plan.md"', 'Content-Transfer-Encoding: base64', '', md, '--b1--', '',
+      ].join('\r\n'),
+    );
+    const b = await parseSource(file, 'legal/note.eml', {});
+    expect(b.failures).toEqual([]);
+    const att = b.documents.find((d) => d.docId === 'legal/note.eml/plan.md');
+    expect(att, JSON.stringify(b.documents.map((d) => d.docId))).toBeDefined();
+    expect(att!.text).toContain('The secret plan');
+    expect(att!.acl).toBeUndefined();
+    expect(att!.tenant).toBeUndefined();
+  });
+
   it('EML: one document for the message with from/to/date/thread metadata, one per attachment, linked both ways', async () => {
     const b = await parse('mail/invoice-dispute.eml');
     expect(b.failures).toEqual([]);

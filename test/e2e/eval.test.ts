@@ -35,6 +35,8 @@ describe('rag eval', () => {
     for (const f of ['run.trec', 'metrics.json', 'manifest.json', 'timings.json', 'report.md']) {
       expect(existsSync(path.join(dir, 'runs/a', f)), f).toBe(true);
     }
+    // Latency is what `rag query` pays, passage fetch included (the gate's p95_ms is its total).
+    expect(Object.keys(JSON.parse(readFileSync(path.join(dir, 'runs/a/timings.json'), 'utf8')).per_stage_ms)).toContain('fetch_ms');
     const b = r(['--json', 'eval', '--golden', GOLDEN, '--out', 'runs/b']);
     expect(b.code).toBe(0);
     const ma = readFileSync(path.join(dir, 'runs/a/metrics.json'));

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_CONFIG, rag, requireModel, ROOT, STATIC_MODEL, tempDir } from '../helpers/cli.js';
+import { ragAsync } from '../reliability/helpers.js';
 import { launch, open, screenshot, type Browser } from './browser.js';
 
 const SHOTS = path.join(ROOT, 'test/__screenshots__');
@@ -232,6 +233,14 @@ describe('--out is a directory, checked before any work; the default artifact lo
     expect(listed.runs.map((x: { dir: string }) => x.dir)).toContain(path.join(dir, m![1]));
     expect(listed.runs[0]).toMatchObject({ mode: 'bm25', model: STATIC_MODEL, queries: 17 });
   });
+
+  it('evals finishing in the same second get their own default folders (NAME, NAME-2, …), none fails', async () => {
+    const runs = await Promise.all([0, 1, 2].map(() => ragAsync(['--db', 'db', '--config', FIXTURE_CONFIG, 'eval', '--golden', 'golden.jsonl', '--mode', 'bm25'], { cwd: dir })));
+    for (const e of runs) expect(e.code, e.stderr).toBe(0);
+    const dirs = runs.map((e) => /artifact: (db\/runs\/\S+)/.exec(e.stdout)![1]!);
+    expect(new Set(dirs).size).toBe(3);
+    for (const d of dirs) expect(existsSync(path.join(dir, d, 'metrics.json')), d).toBe(true);
+  }, 120_000);
 
   it('refuses an existing --out before doing anything (eval, diff-eval, audit), and --overwrite replaces it', () => {
     // The golden set does not exist: an out-dir check that ran late would report that instead.

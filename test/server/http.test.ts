@@ -44,6 +44,10 @@ describe('callers are API keys', () => {
       expect(r.json().error.fix).toMatch(/rag keys add/);
     }
     expect((await request(`${served.url}/v1/documents/${SALARY}`)).status).toBe(401);
+    // A percent-encoded path routes to the same handler: it needs the same key.
+    const encoded = await request(`${served.url}/%761/query`, { method: 'POST', body: { query: 'salary bands' } });
+    expect(encoded.status).toBe(401);
+    expect(encoded.json().error.code).toBe('unauthorized');
   });
 
   it("searches with the key's principals: the HR key finds the salary bands, a plain key does not", async () => {
@@ -129,8 +133,25 @@ describe('POST /v1/query', () => {
         expect(Object.keys(timings as object)).toContain('total_ms');
         return rest;
       };
-      expect(strip(http.json())).toEqual(strip(cli.json()));
+      // One deliberate difference: a key holder learns whether the index is current, not the
+      // counts behind it (they span every tenant of the store).
+      const fromCli = strip(cli.json());
+      expect(fromCli.index_freshness).toEqual({ current: true, missing_documents: 0, partial_documents: 0, stale_documents: 0 });
+      expect(strip(http.json())).toEqual({ ...fromCli, index_freshness: { current: true } });
     }
+  });
+
+  it('explains an empty answer without naming other tenants or keys only restricted documents carry', async () => {
+    // `confidential` is front matter of the HR-only salary bands: the HR key is told it exists, a plain key is not.
+    const hr = await query(keys.hr, { query: 'rotate an API key', filter: 'colour=red' });
+    expect(hr.status).toBe(200);
+    expect(hr.json().results).toEqual([]);
+    expect(hr.json().explanation).toMatch(/^--filter names metadata key no document visible in tenant "acme" has: colour \(keys there: .*\bconfidential\b/);
+    const plain = await query(keys.plain, { query: 'rotate an API key', filter: 'colour=red' });
+    expect(plain.json().explanation).toMatch(/^--filter names metadata key no document visible in tenant "acme" has: colour \(keys there: /);
+    expect(plain.json().explanation).not.toMatch(/confidential/);
+    const probe = await query(keys.plain, { query: 'salary', filter: 'confidential=true' });
+    expect(probe.json().explanation).toMatch(/no document visible in tenant "acme" has: confidential/);
   });
 
   it('applies filter, rrf_k and index like the CLI', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/engine/errors.js';
 import { addKey, authenticate, callerFor, ForbiddenError, KeyRing, readKeys, revokeKey } from '../../src/server/keys.js';
 import { tempDir } from '../helpers/cli.js';
+import { ragAsync } from '../reliability/helpers.js';
 
 const file = () => path.join(tempDir('rag-keys-'), 'rag.keys.json');
 
@@ -87,4 +88,21 @@ describe('KeyRing: a running service sees key changes', () => {
     expect(ring.authenticate(b.key)).toBeNull();
     expect(errors.join('\n')).toMatch(/refusing every key/);
   });
+});
+
+describe('concurrent `rag keys` processes', () => {
+  it('8 adds racing 4 revokes: every added key is kept, every revoked one stays revoked', async () => {
+    const dir = tempDir('rag-keys-race-');
+    const f = path.join(dir, 'rag.keys.json');
+    const first = await Promise.all([0, 1, 2, 3].map((i) => ragAsync(['--json', 'keys', 'add', '--keys', f, '--name', `old${i}`], { cwd: dir })));
+    for (const r of first) expect(r.code, r.stderr).toBe(0);
+    const old = readKeys(f);
+    expect(old).toHaveLength(4);
+    const runs = await Promise.all([
+      ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => ragAsync(['keys', 'add', '--keys', f, '--name', `new${i}`], { cwd: dir })),
+      ...old.map((k) => ragAsync(['keys', 'revoke', k.id, '--keys', f], { cwd: dir })),
+    ]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(readKeys(f).map((k) => k.name).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `new${i}`));
+  }, 120_000);
 });

@@ -2,10 +2,12 @@
  * A running `rag serve` over time: a writer's new version is served without a restart while a
  * request in flight finishes on the version it started on; SIGTERM drains and exits 0.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_CONFIG, rag } from '../helpers/cli.js';
+import { FIXTURE_CONFIG, MODELS_DIR, rag, requireModel, STATIC_MODEL } from '../helpers/cli.js';
+
+const MINILM = 'sentence-transformers/all-MiniLM-L6-v2';
 import { addKey, fixtureStore, heldRequest, request, startServe, waitFor, type Served } from './serve-process.js';
 
 let dir: string;
@@ -104,4 +106,32 @@ describe('start-up errors', () => {
     expect(noIndex.code).toBe(2); // a usage error: the store has indexes, just not this one
     expect(noIndex.stderr).toMatch(/^error: no index named "nope"\nfix: use --index with one of: default/);
   });
+});
+
+describe('a newer version the server cannot read', () => {
+  it('is bridged for --stale-limit seconds, then answers are withheld until a readable version comes', async () => {
+    requireModel(MINILM);
+    const store = fixtureStore();
+    // This server's models directory lacks MiniLM: an index rebuilt with it cannot be opened here.
+    const lite = path.join(store.dir, 'models-lite');
+    mkdirSync(path.join(lite, 'minishlab'), { recursive: true });
+    symlinkSync(path.join(MODELS_DIR, STATIC_MODEL), path.join(lite, STATIC_MODEL));
+    const s = await startServe(['--db', store.db, '--config', FIXTURE_CONFIG], ['--keys', keysFile, '--refresh-ms', '200', '--stale-limit', '4', '--no-socket'], {
+      cwd: store.dir,
+      env: { RAG_MODELS_DIR: lite },
+    });
+    running.push(s);
+    const ask = () => request(`${s.url}/v1/query`, { key, body: { query: 'rotate an API key', mode: 'bm25', k: 3 } });
+    expect((await ask()).status).toBe(200);
+    expect(store.cli(['index', '--model', MINILM, '--rebuild']).code).toBe(0);
+    await waitFor(async () => /keeping .*not readable yet/.test(s.stderr()), 20_000, 'the refresh to fail');
+    // Bridged first (a rebuild in progress looks the same for a moment), withheld after the limit.
+    expect((await ask()).status).toBe(200);
+    await waitFor(async () => (await ask()).status === 500, 20_000, 'answers to be withheld');
+    const r = await ask();
+    expect(r.json().error.message).toMatch(/^index "default" has a newer version this server could not read for \d+ s .*answers are withheld/);
+    // Back to a model the server has: served again, without a restart.
+    expect(store.cli(['index', '--model', STATIC_MODEL, '--rebuild']).code).toBe(0);
+    await waitFor(async () => (await ask()).status === 200, 20_000, 'the readable version to be served');
+  }, 300_000);
 });

@@ -154,13 +154,14 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
     mode, caller: opts.caller, rerank, rerankTopN: retrieval.rerankTopN, rrfK: retrieval.rrfK,
     candidates: retrieval.candidates, weights: retrieval.weights, fetch: false,
   } as const;
-  // Eval ranks ids only; passages are read just for reranking.
+  // The deep ranking is ids only; passages are read for reranking and for the interactive head.
   await retriever.warm({ rerank, passages: Boolean(rerank) });
   let done = 0;
   for (const q of golden.queries) {
     const caller = queryCaller(q, opts.caller);
     const unit = judgmentUnit(golden.qrels, q.id);
-    const asked = await retriever.search(q.text, { ...common, caller, k: config.retrieval.k });
+    // The interactive search fetches its passages as `rag query` does, so its latency (the gate's p95_ms) includes that stage.
+    const asked = await retriever.search(q.text, { ...common, caller, k: config.retrieval.k, fetch: true });
     const res = await retriever.search(q.text, { ...common, caller, k: depth, groupByDoc: unit === 'doc' });
     const key = (h: { doc_id: string; chunk_id: string }) => (unit === 'doc' ? h.doc_id : h.chunk_id);
     const ids = res.ranked.map(key);
@@ -261,7 +262,7 @@ export function metricsJson(outcome: EvalOutcome, golden: GoldenSet): string {
 export const EVAL_MARKER = 'metrics.json';
 
 /** Writes an artifact directory atomically: everything goes to a temp sibling, then one rename. */
-export function writeArtifact(outDir: string, files: ArtifactFiles, opts: { overwrite?: boolean } = {}): string {
+export function writeArtifact(outDir: string, files: ArtifactFiles, opts: { overwrite?: boolean; unique?: boolean } = {}): string {
   return writeOutDir(outDir, { ...files }, { ...opts, marker: EVAL_MARKER });
 }
 

@@ -6,7 +6,7 @@
  * directory of that first ingest. The store keeps it in `store_meta`, so every later ingest, from
  * anywhere, uses it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { DOCUMENTS, manifestsSchema, type Store } from '../store/store.js';
@@ -20,8 +20,26 @@ interface DocIdRecord {
   root: string;
 }
 
-/** Connectors whose doc_id is the file's path (JSONL and BEIR ids come from the records). */
-const PATH_CONNECTORS = new Set(['markdown', 'html', 'pdf', 'text']);
+/** Connectors whose ids come from the records (JSONL and BEIR): not paths. */
+const RECORD_CONNECTORS = new Set(['jsonl', 'beir']);
+
+/**
+ * Whether a path id resolves under `root`: the id is the file (`docs/a.md`), or a file holds what
+ * it names — an mbox message or a sheet row (`mail.mbox#3`), an e-mail attachment
+ * (`msg.eml/report.pdf`): the id or one of its prefixes is a file there. Null for ids that are not
+ * paths: records' ids, and table rows keyed by an id column.
+ */
+function resolvesUnder(d: { doc_id: string; connector: string }, root: string): boolean | null {
+  if (RECORD_CONNECTORS.has(d.connector)) return null;
+  const hash = d.doc_id.indexOf('#');
+  if (hash < 0 && ['csv', 'xlsx', 'ods'].includes(d.connector) && !existsSync(path.resolve(root, d.doc_id))) return null;
+  let p = path.resolve(root, hash > 0 ? d.doc_id.slice(0, hash) : d.doc_id);
+  const top = path.resolve(root);
+  for (; p.startsWith(top + path.sep); p = path.dirname(p)) {
+    if (existsSync(p)) return statSync(p).isFile() || p === path.resolve(root, d.doc_id);
+  }
+  return false;
+}
 
 export async function readDocIdRecord(store: Store): Promise<DocIdRecord | null> {
   const rows = await store.readAll<{ name: string; json: string }>(STORE_META, undefined, `name = '${KEY}'`);
@@ -38,10 +56,10 @@ async function writeRecord(store: Store, root: string): Promise<void> {
  */
 async function idsResolveUnder(store: Store, root: string): Promise<boolean> {
   const docs = await store.readAll<{ doc_id: string; connector: string }>(DOCUMENTS, ['doc_id', 'connector'], 'deleted = false');
-  const files = docs.filter((d) => PATH_CONNECTORS.has(d.connector));
-  if (files.length === 0) return true;
-  const found = files.filter((d) => existsSync(path.resolve(root, d.doc_id))).length;
-  return found * 2 >= files.length;
+  const checks = docs.map((d) => resolvesUnder(d, root)).filter((r): r is boolean => r !== null);
+  if (checks.length === 0) return true;
+  const found = checks.filter(Boolean).length;
+  return found * 2 >= checks.length;
 }
 
 /**

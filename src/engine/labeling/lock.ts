@@ -23,6 +23,8 @@ export interface LockOptions {
   waitMs?: number;
   /** Age after which a lock is stale whoever holds it (no rewrite takes this long). */
   staleMs?: number;
+  /** What the holder is doing, for the refusal (default: a `rag label` writing the golden file). */
+  holding?: string;
 }
 
 const held = new Set<string>();
@@ -116,7 +118,7 @@ export function withFileLock<T>(lockPath: string, owner: string, fn: () => T, op
     if (Date.now() - start > waitMs) {
       const who = cur.holder ? describeHolder(cur.holder) : 'another process';
       throw new UsageError(
-        `${lockPath} is held by ${who}: another \`rag label\` is writing this golden file`,
+        `${lockPath} is held by ${who}: ${opts.holding ?? 'another `rag label` is writing this golden file'}`,
         `wait for it to finish; if that process is gone, delete ${lockPath}`,
       );
     }

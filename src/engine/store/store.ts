@@ -356,10 +356,12 @@ export class Store {
     if (!(await this.table(name))) return null;
     const t = await this.conn.openTable(name);
     try {
+      // Only a version that is gone means null; a failing read (network, damaged files) is an error, not "cleaned up".
+      if (!(await t.listVersions()).some((v) => v.version === version)) return null;
       await t.checkout(version);
       return arrowRows<T>(await t.query().select(columns).toArrow());
-    } catch {
-      return null;
+    } catch (err) {
+      throw storeErrorFrom(err, this.uri);
     } finally {
       t.close();
     }
