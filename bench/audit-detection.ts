@@ -52,12 +52,12 @@ export function loadCorpus(path = CORPUS_PATH): LabelledSample[] {
 }
 
 function counts(f: Finding): boolean {
-  return severityAtLeast(f.severity, 'medium') || getRule(f.ruleId).severity === 'low';
+  return severityAtLeast(f.severity, 'medium') || getRule(f.rule_id).severity === 'low';
 }
 
 function satisfies(f: Finding, expectation: string): boolean {
   const [family, ruleId] = expectation.split('/');
-  return f.family === family && (ruleId === undefined || f.ruleId === ruleId) && counts(f);
+  return f.family === family && (ruleId === undefined || f.rule_id === ruleId) && counts(f);
 }
 
 export function evaluateCorpus(samples: LabelledSample[]): CorpusReport {
@@ -69,7 +69,7 @@ export function evaluateCorpus(samples: LabelledSample[]): CorpusReport {
   let clean = 0;
   for (const s of samples) {
     const findings = scanText(s.text);
-    const label = (f: Finding) => `${f.family}/${f.ruleId}:${f.severity}:${f.score}`;
+    const label = (f: Finding) => `${f.family}/${f.rule_id}:${f.severity}:${f.score}`;
     if (s.expect.length === 0) {
       clean++;
       const bad = findings.filter((f) => severityAtLeast(f.severity, 'medium'));

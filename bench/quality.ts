@@ -65,7 +65,7 @@ async function main() {
     return {
       ndcg10: m['ndcg@10']!, mrr10: m['mrr@10']!, recall100: m['recall@100']!, map: m.map!,
       p95: out.timings.total_ms?.p95 ?? 0, p50: out.timings.total_ms?.p50 ?? 0, depth: out.retrieval.depth,
-      fusion: mode === 'hybrid' ? { rrfK: out.retrieval.rrfK, candidates: out.retrieval.candidates, weights: out.retrieval.weights } : null,
+      fusion: mode === 'hybrid' ? { rrfK: out.retrieval.rrf_k, candidates: out.retrieval.candidates, weights: out.retrieval.weights } : null,
     };
   };
 

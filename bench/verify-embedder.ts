@@ -51,7 +51,7 @@ function ndcgAt(k: number, ranked: string[], rels: Map<string, number>): number 
 
 const t0 = Date.now();
 const embedder = await loadEmbedder(modelId);
-console.log(`model ${modelId}: ${embedder.info.kind}, dim ${embedder.dim}, weights ${embedder.info.weightFiles.join('+')} sha256 ${embedder.info.weightsSha256.slice(0, 16)}…, pooling ${embedder.info.pooling ?? '-'}, max ${embedder.info.maxTokens}, query prefix ${JSON.stringify(embedder.info.queryPrefix ?? '')}`);
+console.log(`model ${modelId}: ${embedder.info.kind}, dim ${embedder.dim}, weights ${embedder.info.weight_files.join('+')} sha256 ${embedder.info.weights_sha256.slice(0, 16)}…, pooling ${embedder.info.pooling ?? '-'}, max ${embedder.info.max_tokens}, query prefix ${JSON.stringify(embedder.info.query_prefix ?? '')}`);
 const docTexts = corpus.map((d) => `${(d.title ?? '').trim()} ${d.text.trim()}`.trim());
 let last = 0;
 const docVecs = await embedder.embedPassages(docTexts, (done, total) => {

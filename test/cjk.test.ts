@@ -72,7 +72,7 @@ describe('a CJK full-text index through the CLI', () => {
     const conn = await lancedb.connect(db);
     const rows = await (await conn.openTable('manifests')).query().toArray();
     const fts = JSON.parse(rows.find((m) => m.name === 'default')!.json).fts;
-    expect(fts).toMatchObject({ baseTokenizer: 'ngram', ngramMinLength: 1, ngramMaxLength: 2, stem: false });
+    expect(fts).toMatchObject({ base_tokenizer: 'ngram', ngram_min_length: 1, ngram_max_length: 2, stem: false });
   }, 240_000);
 
   it('takes the language per index: index.languages names one index, the others keep index.language', () => {

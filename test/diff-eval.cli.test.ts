@@ -33,7 +33,7 @@ function rag(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const BGE = { id: 'BAAI/bge-small-en-v1.5', weightsSha256: 'ab'.repeat(32) };
+const BGE = { id: 'BAAI/bge-small-en-v1.5', weights_sha256: 'ab'.repeat(32) };
 
 beforeAll(() => {
   // dist/ is built once by test/global-setup.ts.
@@ -69,8 +69,8 @@ describe('rag diff-eval (built CLI)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.metrics.map((m: { metric: string }) => m.metric)).toEqual(['ndcg@10', 'mrr@10', 'recall@100']);
     for (const m of out.metrics) {
-      expect(m.pPermutation).toBe(1);
-      expect(m.pTTest).toBe(1);
+      expect(m.p_permutation).toBe(1);
+      expect(m.p_t_test).toBe(1);
       expect(m.delta).toBe(0);
     }
     expect(out.gate.passed).toBe(true);
@@ -109,7 +109,7 @@ describe('rag diff-eval (built CLI)', () => {
     const cmp = JSON.parse(readFileSync(path.join(out, 'comparison.json'), 'utf8'));
     const ndcg = cmp.metrics.find((m: { metric: string }) => m.metric === 'ndcg@10');
     expect(ndcg.delta).toBeCloseTo(drop, 9);
-    expect(ndcg.pAdjusted).toBeLessThan(0.05);
+    expect(ndcg.p_adjusted).toBeLessThan(0.05);
     expect(ndcg.ci.upper).toBeLessThan(0);
     // Written atomically: no temp directory is left beside the report.
     expect(readdirSync(path.join(dir, 'reports'))).toEqual(['drop']);
@@ -136,7 +136,7 @@ describe('rag diff-eval (built CLI)', () => {
     const r = rag('diff-eval', 'noise/a', 'noise/b', '--gate', 'ndcg@10:-0.01,no-significant-regression', '--json');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    for (const m of out.metrics) expect(m.pAdjusted).toBeGreaterThan(0.05);
+    for (const m of out.metrics) expect(m.p_adjusted).toBeGreaterThan(0.05);
     const ndcg = out.metrics[0];
     expect(ndcg.wins).toBeGreaterThan(0);
     expect(ndcg.losses).toBeGreaterThan(0);
@@ -171,7 +171,7 @@ describe('rag diff-eval (built CLI)', () => {
     const out = JSON.parse(r.stdout);
     const artifacts = JSON.parse(rag('diff-eval', 'drop/a', 'drop/b', '--metric', 'ndcg@10', '--json').stdout);
     expect(out.metrics[0].delta).toBeCloseTo(artifacts.metrics[0].delta, 9);
-    expect(out.metrics[0].pPermutation).toBe(artifacts.metrics[0].pPermutation);
+    expect(out.metrics[0].p_permutation).toBe(artifacts.metrics[0].p_permutation);
     expect(out.a.kind).toBe('run');
   });
 

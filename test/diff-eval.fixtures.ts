@@ -110,7 +110,7 @@ export function inputFrom(spec: InputSpec): DiffInput {
 export interface ArtifactSpec {
   ranks: readonly number[];
   mode: 'bm25' | 'hybrid';
-  model?: { id: string; weightsSha256: string } | null;
+  model?: { id: string; weights_sha256: string } | null;
   /** Override the queries (e.g. a different golden set). */
   goldenQueries?: GoldenQuery[];
   /** Where the golden JSONL lives (written once by writeGolden). */
@@ -137,15 +137,15 @@ export function writeArtifactDir(dir: string, spec: ArtifactSpec): string {
     name: 'default',
     table: 'idx_default',
     model: model ? { ...model, kind: 'onnx', dim: 384 } : null,
-    chunker: { config: { maxTokens: 256, overlap: 32 }, hash: 'c0ffee' },
+    chunker: { config: { max_tokens: 256, overlap_tokens: 32, hard_max_tokens: 512 }, hash: 'c0ffee' },
     fts: {},
     ann: null,
     rows: 1234,
-    tableVersion: 3,
-    createdAt: '2024-01-01T00:00:00.000Z',
-    updatedAt: '2024-01-01T00:00:00.000Z',
+    table_version: 3,
+    created_at: '2024-01-01T00:00:00.000Z',
+    updated_at: '2024-01-01T00:00:00.000Z',
   };
-  const retrieval = { index: 'default', mode: spec.mode, rerank: null, rrfK: 60, candidates: 100, depth: 100, ks: KS };
+  const retrieval = { index: 'default', mode: spec.mode, rerank: null, rrf_k: 60, candidates: 100, depth: 100, ks: KS };
   const golden = { source: `jsonl:${spec.goldenFile}`, hash, queries: n };
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'run.trec'), formatRun(run, `rag-${spec.mode}`));

@@ -28,9 +28,9 @@ describe('diffRuns on constructed pairs with known answers', () => {
     const r = diffRuns(a, b, { metrics: METRICS, gate: parseDiffGate('ndcg@10:-0.01,no-significant-regression') });
     for (const m of r.metrics) {
       expect(m.delta).toBe(0);
-      expect(m.pPermutation).toBe(1);
-      expect(m.pTTest).toBe(1);
-      expect(m.pAdjusted).toBe(1);
+      expect(m.p_permutation).toBe(1);
+      expect(m.p_t_test).toBe(1);
+      expect(m.p_adjusted).toBe(1);
       expect(m.ci.lower).toBe(0);
       expect(m.ci.upper).toBe(0);
       expect([m.wins, m.ties, m.losses]).toEqual([0, 60, 0]);
@@ -48,14 +48,14 @@ describe('diffRuns on constructed pairs with known answers', () => {
     const g = (rank: number) => 1 / Math.log2(rank + 1);
     const expectedDelta = (20 * (g(5) - g(1)) + 20 * (g(6) - g(2))) / 60;
     expect(ndcg.delta).toBeCloseTo(expectedDelta, 12);
-    expect(ndcg.relDelta).toBeCloseTo(expectedDelta / ndcg.meanA, 12);
+    expect(ndcg.rel_delta).toBeCloseTo(expectedDelta / ndcg.mean_a, 12);
     expect([ndcg.wins, ndcg.ties, ndcg.losses]).toEqual([0, 20, 40]);
     expect(ndcg.ci.upper).toBeLessThan(0);
-    expect(ndcg.pPermutation).toBeLessThan(0.001);
-    expect(ndcg.pTTest).toBeLessThan(0.001);
-    expect(ndcg.pAdjusted).toBeLessThan(0.05);
+    expect(ndcg.p_permutation).toBeLessThan(0.001);
+    expect(ndcg.p_t_test).toBeLessThan(0.001);
+    expect(ndcg.p_adjusted).toBeLessThan(0.05);
     // recall@100 is untouched (the relevant document stays in the top 20).
-    expect(r.metrics.find((m) => m.metric === 'recall@100')!.pPermutation).toBe(1);
+    expect(r.metrics.find((m) => m.metric === 'recall@100')!.p_permutation).toBe(1);
     expect(r.gate?.passed).toBe(false);
     const msg = r.gate!.results[0].message;
     expect(msg).toContain('ndcg@10');
@@ -67,7 +67,7 @@ describe('diffRuns on constructed pairs with known answers', () => {
       const i = Number(m.qid.slice(1)) - 1;
       expect(i % 3).not.toBe(2);
       expect(m.delta).toBeCloseTo(g(5) - g(1), 12);
-      expect(m.relevant).toEqual([{ docId: `${m.qid}-rel`, rankA: 1, rankB: 5, rel: 1 }]);
+      expect(m.relevant).toEqual([{ doc_id: `${m.qid}-rel`, rank_a: 1, rank_b: 5, rel: 1 }]);
     }
   });
 
@@ -81,8 +81,8 @@ describe('diffRuns on constructed pairs with known answers', () => {
     expect(ndcg.ci.lower).toBeLessThan(0);
     expect(ndcg.ci.upper).toBeGreaterThan(0);
     for (const m of r.metrics) {
-      expect(m.pPermutation).toBeGreaterThan(0.5);
-      expect(m.pTTest).toBeGreaterThan(0.5);
+      expect(m.p_permutation).toBeGreaterThan(0.5);
+      expect(m.p_t_test).toBeGreaterThan(0.5);
     }
     expect(r.gate?.passed).toBe(true);
     expect(r.movers.improved.length).toBeGreaterThan(0);
@@ -95,7 +95,7 @@ describe('diffRuns on constructed pairs with known answers', () => {
     for (let seed = 1; seed <= seeds; seed++) {
       const [a, b] = pair('exchangeable', 40, seed * 101);
       const r = diffRuns(a, b, { metrics: ['ndcg@10'], iterations: 2000, gate: parseDiffGate('no-significant-regression') });
-      if (r.metrics[0].pPermutation < 0.05) rejected++;
+      if (r.metrics[0].p_permutation < 0.05) rejected++;
     }
     // Expected ~3 of 60; 10 or more would mean a badly miscalibrated test (P < 0.001 if calibrated).
     expect(rejected).toBeLessThan(10);
@@ -108,15 +108,15 @@ describe('diffRuns on constructed pairs with known answers', () => {
     for (const m of r.metrics) {
       const xa = qids.map((q) => a.perQuery[q][m.metric]);
       const xb = qids.map((q) => b.perQuery[q][m.metric]);
-      expect(m.pPermutation).toBe(pairedPermutationTest(xa, xb, { seed: 9, iterations: 3000 }).p);
-      expect(m.pTTest).toBe(pairedTTest(xa, xb).p);
-      expect(m.pAdjusted).toBeGreaterThanOrEqual(m.pPermutation);
-      expect(m.pAdjusted).toBeLessThanOrEqual(Math.min(1, METRICS.length * m.pPermutation) + 1e-15);
-      expect(m.pTTestAdjusted).toBeGreaterThanOrEqual(m.pTTest);
+      expect(m.p_permutation).toBe(pairedPermutationTest(xa, xb, { seed: 9, iterations: 3000 }).p);
+      expect(m.p_t_test).toBe(pairedTTest(xa, xb).p);
+      expect(m.p_adjusted).toBeGreaterThanOrEqual(m.p_permutation);
+      expect(m.p_adjusted).toBeLessThanOrEqual(Math.min(1, METRICS.length * m.p_permutation) + 1e-15);
+      expect(m.p_t_test_adjusted).toBeGreaterThanOrEqual(m.p_t_test);
     }
     // The smallest raw p is multiplied by the number of metrics.
-    const smallest = [...r.metrics].sort((x, y) => x.pPermutation - y.pPermutation)[0];
-    expect(smallest.pAdjusted).toBeCloseTo(Math.min(1, smallest.pPermutation * METRICS.length), 15);
+    const smallest = [...r.metrics].sort((x, y) => x.p_permutation - y.p_permutation)[0];
+    expect(smallest.p_adjusted).toBeCloseTo(Math.min(1, smallest.p_permutation * METRICS.length), 15);
   });
 
   it('is deterministic: same inputs and seed → byte-identical comparison.json; the seed is what changes the resampling', () => {
@@ -135,8 +135,8 @@ describe('diffRuns on constructed pairs with known answers', () => {
     const a = inputFrom({ path: 'a', ranks: Array(n).fill(15) }); // relevant doc outside the top 10
     const b = inputFrom({ path: 'b', ranks: Array(n).fill(1) });
     const r = diffRuns(a, b, { metrics: ['ndcg@10'] });
-    expect(r.metrics[0].meanA).toBe(0);
-    expect(r.metrics[0].relDelta).toBeNull();
+    expect(r.metrics[0].mean_a).toBe(0);
+    expect(r.metrics[0].rel_delta).toBeNull();
     expect(r.metrics[0].delta).toBe(1);
   });
 
@@ -148,8 +148,8 @@ describe('diffRuns on constructed pairs with known answers', () => {
     delete a.perQuery[qid(1)];
     const r = diffRuns(a, b, { metrics: ['ndcg@10'] });
     expect(r.queries.paired).toBe(28);
-    expect(r.queries.onlyInA).toEqual([qid(0)]);
-    expect(r.queries.onlyInB).toEqual([qid(1)]);
+    expect(r.queries.only_in_a).toEqual([qid(0)]);
+    expect(r.queries.only_in_b).toEqual([qid(1)]);
     expect(r.metrics[0].n).toBe(28);
   });
 
@@ -166,11 +166,11 @@ describe('documents that entered or left the top k', () => {
     const runB = new Map([[q, ranking(q, 1)]]); // … and first in B
     const qrels = new Map([[q, new Map([[`${q}-rel`, 2], [`${q}-n1`, 0]])]]);
     const { entered, left } = topKChanges(runA, runB, qrels, q, 10);
-    expect(entered).toEqual([{ docId: `${q}-rel`, rankA: 12, rankB: 1, rel: 2 }]);
+    expect(entered).toEqual([{ doc_id: `${q}-rel`, rank_a: 12, rank_b: 1, rel: 2 }]);
     // B's top 10 gained the relevant doc, so A's 10th document (a filler) fell to 11th.
     expect(left).toHaveLength(1);
-    expect(left[0].rankA).toBe(10);
-    expect(left[0].rankB).toBe(11);
+    expect(left[0].rank_a).toBe(10);
+    expect(left[0].rank_b).toBe(11);
     expect(left[0].rel).toBeUndefined();
   });
 
@@ -183,8 +183,8 @@ describe('documents that entered or left the top k', () => {
     expect(entered).toEqual([]);
     expect(left).toEqual([]);
     expect(relevant).toEqual([
-      { docId: `${q}-rel`, rankA: 1, rankB: 5, rel: 1 },
-      { docId: `${q}-never`, rankA: null, rankB: null, rel: 2 },
+      { doc_id: `${q}-rel`, rank_a: 1, rank_b: 5, rel: 1 },
+      { doc_id: `${q}-never`, rank_a: null, rank_b: null, rel: 2 },
     ]);
   });
 
@@ -194,8 +194,8 @@ describe('documents that entered or left the top k', () => {
     const runB = new Map([[q, [{ docId: 'd2', score: 5 }, { docId: 'd9', score: 4 }]]]);
     const { entered, left } = topKChanges(runA, runB, null, q, 2);
     // A by score: d2, d3, d1 → top 2 = {d2, d3}. B: d2, d9.
-    expect(entered).toEqual([{ docId: 'd9', rankA: null, rankB: 2 }]);
-    expect(left).toEqual([{ docId: 'd3', rankA: 2, rankB: null }]);
+    expect(entered).toEqual([{ doc_id: 'd9', rank_a: null, rank_b: 2 }]);
+    expect(left).toEqual([{ doc_id: 'd3', rank_a: 2, rank_b: null }]);
   });
 
   it('grades a document by its best judged chunk when judgments are on chunks', () => {
@@ -216,7 +216,7 @@ describe('documents that entered or left the top k', () => {
     expect(best.text).toBe(a.queryTexts[best.qid]);
     const i = Number(best.qid.slice(1)) - 1;
     // When the relevant doc crossed the top-10 boundary, it is listed as entered.
-    if (s.a[i] > 10 && s.b[i] <= 10) expect(best.entered.map((d) => d.docId)).toContain(`${best.qid}-rel`);
+    if (s.a[i] > 10 && s.b[i] <= 10) expect(best.entered.map((d) => d.doc_id)).toContain(`${best.qid}-rel`);
     const deltas = r.movers.improved.map((m) => m.delta);
     expect(deltas).toEqual([...deltas].sort((x, y) => y - x));
   });

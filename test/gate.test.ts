@@ -107,18 +107,18 @@ describe('checkGate', () => {
 
 function comparison(metric: string, delta: number, pAdjusted: number): MetricComparison {
   return {
-    metric, n: 50, meanA: 0.6, meanB: 0.6 + delta, delta,
+    metric, n: 50, mean_a: 0.6, mean_b: 0.6 + delta, delta,
     ci: { lower: delta - 0.01, upper: delta + 0.01, confidence: 0.95 },
-    test: 'permutation', p: pAdjusted / 2, pAdjusted, wins: 0, ties: 0, losses: 0,
+    test: 'permutation', p: pAdjusted / 2, p_adjusted: pAdjusted, wins: 0, ties: 0, losses: 0,
   };
 }
 
 describe('diff gates', () => {
   it('parses max-drop and no-significant-regression rules', () => {
     expect(parseDiffGate('ndcg@10:-0.01, no-significant-regression, recall@100:0')).toEqual([
-      { kind: 'max-drop', metric: 'ndcg@10', maxDrop: 0.01, source: 'ndcg@10:-0.01' },
+      { kind: 'max-drop', metric: 'ndcg@10', max_drop: 0.01, source: 'ndcg@10:-0.01' },
       { kind: 'no-significant-regression', source: 'no-significant-regression' },
-      { kind: 'max-drop', metric: 'recall@100', maxDrop: 0, source: 'recall@100:0' },
+      { kind: 'max-drop', metric: 'recall@100', max_drop: 0, source: 'recall@100:0' },
     ]);
     expect(usageError(() => parseDiffGate('ndcg@10:0.01')).fix).toBe('write ndcg@10:-0.01');
     expect(usageError(() => parseDiffGate('ndcg@10:abc')).message).toMatch(/not a number/);
@@ -187,7 +187,7 @@ describe('one gate grammar: names checked before any work', () => {
   });
 
   it('diff gates take the operator form too: METRIC>=-allowed-drop', () => {
-    expect(parseDiffGate('ndcg@10>=-0.01')).toEqual([{ kind: 'max-drop', metric: 'ndcg@10', maxDrop: 0.01, source: 'ndcg@10 >= -0.01' }]);
+    expect(parseDiffGate('ndcg@10>=-0.01')).toEqual([{ kind: 'max-drop', metric: 'ndcg@10', max_drop: 0.01, source: 'ndcg@10 >= -0.01' }]);
     expect(usageError(() => parseDiffGate('ndcg@10<=0.01')).fix).toMatch(/ndcg@10>=-0.01/);
     expect(usageError(() => parseDiffGate('ndcg@10>=0.02')).message).toMatch(/does not bound a drop/);
   });

@@ -272,9 +272,9 @@ describe('label stats', () => {
     const s = computeStats(replay(events), 'j');
     expect(s.agreement!.method).toBe('cohen-kappa');
     expect(s.agreement!.items).toBe(6);
-    expect(s.agreement!.percentAgreement).toBeCloseTo(4 / 6, 10);
+    expect(s.agreement!.percent_agreement).toBeCloseTo(4 / 6, 10);
     expect(s.agreement!.kappa).toBeCloseTo(5 / 9, 10);
-    expect(s.agreement!.weightedKappa).toBeCloseTo(15 / 17, 10);
+    expect(s.agreement!.weighted_kappa).toBeCloseTo(15 / 17, 10);
     expect(s.labelers).toEqual([
       expect.objectContaining({ labeler: 'alice', graded: 7, skipped: 1, notes: 0, queries: 2, coverage: 1 }),
       expect.objectContaining({ labeler: 'bob', graded: 6, skipped: 0, notes: 1, queries: 1, coverage: 6 / 7 }),
@@ -296,9 +296,9 @@ describe('label stats', () => {
     ];
     const s = computeStats(replay(events), 'j');
     expect(s.agreement!.method).toBe('krippendorff-alpha');
-    expect(s.agreement!.alphaInterval).toBeCloseTo(81 / 95, 10);
+    expect(s.agreement!.alpha_interval).toBeCloseTo(81 / 95, 10);
     expect(s.agreement!.alpha).toBeCloseTo(1 - (7 * 12.5) / 624, 10);
-    expect(s.agreement!.percentAgreement).toBeCloseTo(4 / 9, 10);
+    expect(s.agreement!.percent_agreement).toBeCloseTo(4 / 9, 10);
     expect(s.disagreements.map((d) => [d.key, d.spread, d.golden])).toEqual([['i2', 1, 0], ['i3', 1, 1]]);
     expect(computeStats(replay(events), 'j', { minSpread: 2 }).disagreements).toEqual([]);
   });

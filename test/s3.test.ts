@@ -64,9 +64,9 @@ describe('rag on an s3:// store', () => {
 
     const again = cli(['ingest', ...SOURCES]);
     expect(again.code, again.stderr).toBe(0);
-    const second = again.json<{ added: number; updated: number; unchanged: number; storeVersion: number }>();
+    const second = again.json<{ added: number; updated: number; unchanged: number; store_version: number }>();
     expect(second).toMatchObject({ added: 0, updated: 0, unchanged: first.added });
-    expect(second.storeVersion).toBe(ing.json<{ storeVersion: number }>().storeVersion);
+    expect(second.store_version).toBe(ing.json<{ store_version: number }>().store_version);
   });
 
   it('builds a vector index there too and answers hybrid queries', (ctx) => {

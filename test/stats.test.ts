@@ -192,12 +192,12 @@ describe('compareRuns', () => {
     perB.onlyB = { 'ndcg@10': 0, 'recall@100': 0 };
     const r = compareRuns(perA, perB, ['ndcg@10', 'recall@100'], { iterations: 2000 });
     expect(r.qids).toHaveLength(40);
-    expect(r.onlyInA).toEqual(['onlyA']);
-    expect(r.onlyInB).toEqual(['onlyB']);
+    expect(r.only_in_a).toEqual(['onlyA']);
+    expect(r.only_in_b).toEqual(['onlyB']);
     const [ndcg, recall] = r.comparisons;
     expect(ndcg.delta).toBeCloseTo(-0.05 - 0.01 * (13 * 1 + 13 * 2) / 40, 12);
     expect(ndcg.p).toBeLessThan(0.01);
-    expect(ndcg.pAdjusted).toBeGreaterThanOrEqual(ndcg.p);
+    expect(ndcg.p_adjusted).toBeGreaterThanOrEqual(ndcg.p);
     expect(ndcg.ci.upper).toBeLessThan(0);
     expect(recall.p).toBe(1);
     expect(recall.delta).toBe(0);

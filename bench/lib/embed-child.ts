@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const [which, specFile, outFile] = process.argv.slice(2) as [string, string, string];
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as EmbedSpec;
   const info = await resolveModel(spec.model);
-  const max = info.maxTokens ?? 512;
+  const max = info.max_tokens ?? 512;
   const tokenizer = await loadTokenizer(info.dir);
   let padded = 0;
   let real = 0;
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 
   let embedAll: (texts: string[]) => Promise<Float32Array[]>;
   if (which === 'before') {
-    const session = await ort.InferenceSession.create(path.join(info.dir, info.weightFiles[0]!), {
+    const session = await ort.InferenceSession.create(path.join(info.dir, info.weight_files[0]!), {
       intraOpNumThreads: availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',

@@ -275,7 +275,7 @@ export async function incrementalSection(ctx: SectionContext): Promise<SectionRe
   const docChunks = await chunksOfDoc(db, changed);
   const i1 = parseJson<{ added: number; updated: number; unchanged: number }>(ing1);
   const x1 = parseJson<{ embedded: number; reused: number; removed: number; rows: number }>(idx1);
-  const first = { ingest: parseJson<{ chunksWritten: number }>(ing0), index: parseJson<{ embedded: number; rows: number }>(idx0) };
+  const first = { ingest: parseJson<{ chunks_written: number }>(ing0), index: parseJson<{ embedded: number; rows: number }>(idx0) };
   rmSync(dir, { recursive: true, force: true });
   return {
     documents: n,

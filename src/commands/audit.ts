@@ -198,7 +198,7 @@ characters in the document's normalised text. A suppression file lists reviewed 
           suppressionsFile: opts.suppressions,
           showRestricted: opts.showRestricted,
         });
-        if (report.unusedSuppressions.length) ctx.notice(`${report.unusedSuppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
+        if (report.unused_suppressions.length) ctx.notice(`${report.unused_suppressions.length} suppressions matched nothing (expired or fixed): consider removing them`);
         writeReport(ctx, opts, contentMarkdown(report), contentReportHtml(report), report);
         if (ctx.json) ctx.emit(report);
         else ctx.print(contentTables(report));

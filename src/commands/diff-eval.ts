@@ -96,7 +96,7 @@ scored on the same golden set (unless --force).`,
         metrics, alpha, iterations: opts.iterations, seed: opts.seed, k: opts.k, top: opts.top, gate: rules, forced: opts.force,
         underpowered: opts.underpowered,
       });
-      const { onlyInA, onlyInB } = result.queries;
+      const { only_in_a: onlyInA, only_in_b: onlyInB } = result.queries;
       if (onlyInA.length || onlyInB.length) {
         ctx.notice(`${onlyInA.length} queries only in A and ${onlyInB.length} only in B are left out; ${result.queries.paired} are paired`);
       }

@@ -47,7 +47,7 @@ another ingest or index holds the store, this exits 3 unless --wait is given.`,
         `index "${summary.name}" (${summary.model ?? 'BM25 only'}): ${summary.rows} rows; ` +
           `${summary.embedded} embedded, ${summary.reused} reused from cache, ${summary.removed} removed, ${summary.unchanged} unchanged` +
           `${summary.ann ? '; ANN index' : ''} — ${summary.seconds.toFixed(1)}s` +
-          (summary.embedded ? ` (${summary.chunksPerSecond.toFixed(0)} chunks/s)` : ''),
+          (summary.embedded ? ` (${summary.chunks_per_second.toFixed(0)} chunks/s)` : ''),
       );
     });
 }

@@ -35,7 +35,7 @@ Examples:
         return;
       }
       const t = makeTable(['id', 'kind', 'dim', 'size', 'weights sha256']);
-      for (const m of list) t.push([m.id, m.kind, m.dim ?? '', `${(m.sizeBytes / 1e6).toFixed(1)} MB`, m.weightsSha256.slice(0, 16)]);
+      for (const m of list) t.push([m.id, m.kind, m.dim ?? '', `${(m.size_bytes / 1e6).toFixed(1)} MB`, m.weights_sha256.slice(0, 16)]);
       ctx.print(t.toString());
       ctx.print(`models dir: ${modelsDir()}`);
     });
@@ -52,7 +52,7 @@ Examples:
       const ctx = contextFrom(cmd);
       const info = await addModel(dir, { id: opts.id });
       if (ctx.json) return ctx.emit(info);
-      ctx.print(`added ${info.id} (${info.kind}${info.dim ? `, ${info.dim} dims` : ''}, sha256 ${info.weightsSha256.slice(0, 16)}…)`);
+      ctx.print(`added ${info.id} (${info.kind}${info.dim ? `, ${info.dim} dims` : ''}, sha256 ${info.weights_sha256.slice(0, 16)}…)`);
     });
   models
     .command('pull')
@@ -70,6 +70,6 @@ Needs network access to the hub; nothing else in rag downloads at run time.`)
       const ctx = contextFrom(cmd);
       const info = await pullModel(id, { revision: opts.revision, endpoint: opts.endpoint });
       if (ctx.json) return ctx.emit(info);
-      ctx.print(`pulled ${info.id} (${info.kind}, sha256 ${info.weightsSha256.slice(0, 16)}…)`);
+      ctx.print(`pulled ${info.id} (${info.kind}, sha256 ${info.weights_sha256.slice(0, 16)}…)`);
     });
 }

@@ -21,9 +21,9 @@ export function formatP(p: number): string {
 }
 
 function relPct(m: MetricDiff): string {
-  if (m.relDelta === null) return '—';
-  const pct = m.relDelta * 100;
-  return `${sign(m.relDelta)}${Math.abs(pct).toFixed(1)}%`;
+  if (m.rel_delta === null) return '—';
+  const pct = m.rel_delta * 100;
+  return `${sign(m.rel_delta)}${Math.abs(pct).toFixed(1)}%`;
 }
 
 function ci(m: MetricDiff): string {
@@ -34,14 +34,14 @@ function ci(m: MetricDiff): string {
 export function metricRows(result: DiffResult): string[][] {
   return result.metrics.map((m) => [
     m.metric,
-    num(m.meanA),
-    num(m.meanB),
+    num(m.mean_a),
+    num(m.mean_b),
     signed(m.delta),
     relPct(m),
     ci(m),
-    formatP(m.pPermutation),
-    formatP(m.pTTest),
-    `${formatP(m.pAdjusted)}${m.pAdjusted < result.settings.alpha ? ' *' : ''}`,
+    formatP(m.p_permutation),
+    formatP(m.p_t_test),
+    `${formatP(m.p_adjusted)}${m.p_adjusted < result.settings.alpha ? ' *' : ''}`,
     `${m.wins}/${m.ties}/${m.losses}`,
   ]);
 }
@@ -51,11 +51,11 @@ function docCell(moves: readonly DocMove[], side: 'entered' | 'left', limit: num
   // Relevant documents first: they are usually why the metric moved.
   const ordered = [...moves.filter((d) => (d.rel ?? 0) > 0), ...moves.filter((d) => !((d.rel ?? 0) > 0))];
   const shown = ordered.slice(0, limit).map((d) => {
-    const here = side === 'entered' ? d.rankB : d.rankA;
-    const there = side === 'entered' ? d.rankA : d.rankB;
+    const here = side === 'entered' ? d.rank_b : d.rank_a;
+    const there = side === 'entered' ? d.rank_a : d.rank_b;
     const other = side === 'entered' ? 'A' : 'B';
     const rel = d.rel !== undefined ? ` rel=${d.rel}` : '';
-    return `${d.docId} @${here} (${other} ${there === null ? 'not retrieved' : `@${there}`})${rel}`;
+    return `${d.doc_id} @${here} (${other} ${there === null ? 'not retrieved' : `@${there}`})${rel}`;
   });
   if (moves.length > limit) shown.push(`+${moves.length - limit} more`);
   return shown.join('\n');
@@ -65,7 +65,7 @@ function docCell(moves: readonly DocMove[], side: 'entered' | 'left', limit: num
 function relevantCell(moves: readonly DocMove[], limit: number): string {
   if (moves.length === 0) return '—';
   const at = (r: number | null) => (r === null ? '∅' : String(r));
-  const shown = moves.slice(0, limit).map((d) => `${d.docId} ${at(d.rankA)}→${at(d.rankB)}`);
+  const shown = moves.slice(0, limit).map((d) => `${d.doc_id} ${at(d.rank_a)}→${at(d.rank_b)}`);
   if (moves.length > limit) shown.push(`+${moves.length - limit} more`);
   return shown.join('\n');
 }
@@ -79,11 +79,11 @@ function clip(text: string | undefined, width: number): string {
 function header(result: DiffResult, code = (s: string) => s): string[] {
   const lines = [
     `A: ${code(result.a.path)} (${result.a.label})  →  B: ${code(result.b.path)} (${result.b.label})`,
-    `${result.queries.paired} paired queries · golden set ${result.a.goldenHash.slice(0, 12)}…` +
-      (result.sameGoldenSet ? '' : ` vs ${result.b.goldenHash.slice(0, 12)}… (DIFFERENT golden sets, compared with --force)`),
+    `${result.queries.paired} paired queries · golden set ${result.a.golden_hash.slice(0, 12)}…` +
+      (result.same_golden_set ? '' : ` vs ${result.b.golden_hash.slice(0, 12)}… (DIFFERENT golden sets, compared with --force)`),
   ];
-  if (result.queries.onlyInA.length || result.queries.onlyInB.length) {
-    lines.push(`not paired: ${result.queries.onlyInA.length} queries only in A, ${result.queries.onlyInB.length} only in B`);
+  if (result.queries.only_in_a.length || result.queries.only_in_b.length) {
+    lines.push(`not paired: ${result.queries.only_in_a.length} queries only in A, ${result.queries.only_in_b.length} only in B`);
   }
   return lines;
 }
@@ -91,7 +91,7 @@ function header(result: DiffResult, code = (s: string) => s): string[] {
 function methodNote(result: DiffResult): string {
   const s = result.settings;
   const n = result.queries.paired;
-  const perm = result.metrics.some((m) => !m.permutationExact) ? `${s.iterations} random sign flips` : `all 2^${n} sign flips (exact)`;
+  const perm = result.metrics.some((m) => !m.permutation_exact) ? `${s.iterations} random sign flips` : `all 2^${n} sign flips (exact)`;
   return `Δ = B − A. CI: paired bootstrap, ${s.iterations} resamples. p (perm): two-sided paired randomization test, ${perm}; ` +
     `p (t): paired t-test. p Holm: permutation p, Holm–Bonferroni-adjusted over ${result.metrics.length} metric${result.metrics.length === 1 ? '' : 's'}; ` +
     `the gate uses it (alpha ${s.alpha}). Seed ${s.seed}. W/T/L: queries where B wins/ties/loses.`;

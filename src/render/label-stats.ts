@@ -8,7 +8,7 @@ export function labelStatsText(s: LabelStats, show: number): string {
   out.push(`${s.items} judged items (query × document or chunk) across ${s.queries} queries; ${s.labelers.length} labeler(s)`);
   const t = makeTable(['labeler', 'graded', 'skipped', 'notes', 'queries', 'coverage', 'last activity']);
   for (const l of s.labelers) {
-    t.push([l.labeler, String(l.graded), String(l.skipped), String(l.notes), String(l.queries), `${(l.coverage * 100).toFixed(0)}%`, l.lastAt ?? '—']);
+    t.push([l.labeler, String(l.graded), String(l.skipped), String(l.notes), String(l.queries), `${(l.coverage * 100).toFixed(0)}%`, l.last_at ?? '—']);
   }
   out.push(t.toString());
   const a = s.agreement;
@@ -17,10 +17,10 @@ export function labelStatsText(s: LabelStats, show: number): string {
     return out.join('\n');
   }
   out.push(`agreement on ${a.items} item(s) graded by ${a.method === 'cohen-kappa' ? 'both labelers' : 'two or more labelers'}:`);
-  out.push(`  percent agreement ${fmt(a.percentAgreement)}`);
-  if (a.kappa !== undefined) out.push(`  Cohen's kappa ${fmt(a.kappa)} · weighted (quadratic) kappa ${fmt(a.weightedKappa)}`);
+  out.push(`  percent agreement ${fmt(a.percent_agreement)}`);
+  if (a.kappa !== undefined) out.push(`  Cohen's kappa ${fmt(a.kappa)} · weighted (quadratic) kappa ${fmt(a.weighted_kappa)}`);
   if (a.alpha !== undefined) out.push(`  Krippendorff's alpha (ordinal) ${fmt(a.alpha)}`);
-  if (a.alphaInterval !== undefined) out.push(`  Krippendorff's alpha (interval) ${fmt(a.alphaInterval)}`);
+  if (a.alpha_interval !== undefined) out.push(`  Krippendorff's alpha (interval) ${fmt(a.alpha_interval)}`);
   if (s.disagreements.length === 0) {
     out.push('no disagreements');
     return out.join('\n');

@@ -19,12 +19,12 @@ export function fmt(x: number | undefined, digits = 4): string {
 
 /** The human summary of an eval run, as Markdown. */
 export function evalReportMarkdown(outcome: EvalOutcome, golden: GoldenSet, gateLines: string[] = []): string {
-  const ks = outcome.retrieval.ks as number[];
+  const ks = outcome.retrieval.ks;
   const mean = outcome.result.mean;
   const lines: string[] = [];
   lines.push(`# rag eval — ${golden.source}`, '');
   lines.push(
-    `Index \`${outcome.index.name}\` (${outcome.index.model ? `${outcome.index.model.id}, weights ${outcome.index.model.weightsSha256.slice(0, 12)}…` : 'BM25 only'}), ` +
+    `Index \`${outcome.index.name}\` (${outcome.index.model ? `${outcome.index.model.id}, weights ${outcome.index.model.weights_sha256.slice(0, 12)}…` : 'BM25 only'}), ` +
       `mode **${outcome.retrieval.mode}**${outcome.retrieval.rerank ? ` + rerank \`${outcome.retrieval.rerank}\`` : ''}, ` +
       `${outcome.result.queries} queries, golden set ${golden.hash.slice(0, 12)}…. ` +
       `Each query ranked as \`rag query\` ranks it (same top k), ${outcome.retrieval.depth} documents deep.`,

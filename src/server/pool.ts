@@ -234,6 +234,6 @@ async function probe(store: Store, index: string): Promise<Stamp> {
     table: m.table,
     tableVersion: (await store.version(m.table)) ?? -1,
     documentsVersion: (await store.version(DOCUMENTS)) ?? -1,
-    manifestUpdatedAt: m.updatedAt,
+    manifestUpdatedAt: m.updated_at,
   };
 }

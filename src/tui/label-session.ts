@@ -46,7 +46,7 @@ interface Focus {
 export async function runSession(session: LabelSession): Promise<void> {
   const { journal, retriever, caller, labeler, reranker } = session;
   const systems = availableSystems({ hasVectors: retriever.hasVectors, reranker });
-  const manifestHash = stableHash({ ...retriever.manifest, createdAt: undefined, updatedAt: undefined });
+  const manifestHash = stableHash({ ...retriever.manifest, created_at: undefined, updated_at: undefined });
   const color = useColor();
   const showCaller = caller.principals.some((p) => p !== 'public') || caller.tenant !== session.defaultTenant;
   const term = new Terminal();

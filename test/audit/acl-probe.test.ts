@@ -161,10 +161,10 @@ describe('rag audit acl (CLI, real store)', () => {
     expect(lex.modes).toEqual(['bm25']);
     // Every chunk is restricted for somebody: 7 by group/user ACL or tenant, and the two public
     // pages of the default tenant for globex callers.
-    expect(def.restrictedChunks).toBe(9);
+    expect(def.restricted_chunks).toBe(9);
     expect(def.coverage).toBe(1);
     // The probes find their chunk for an authorised caller: they would surface it if the filter failed.
-    expect(def.reachRate).toBe(1);
+    expect(def.reach_rate).toBe(1);
     expect(rep.trials).toBeGreaterThan(100);
     const keys = rep.callers.map((c: { principals: string[]; tenant: string }) => `${c.principals.join('+')}@${c.tenant}`);
     expect(keys).toEqual(expect.arrayContaining(['public@default', 'group:hr+public@default', 'group:support+public@globex', '@default']));
@@ -186,7 +186,7 @@ describe('rag audit acl (CLI, real store)', () => {
     const leaked = rep.leaks.filter((l: { chunk_id: string }) => l.chunk_id === target);
     expect(leaked.length).toBeGreaterThan(0);
     expect(new Set(leaked.map((l: { mode: string }) => l.mode))).toEqual(new Set(['bm25', 'vector', 'hybrid']));
-    expect(leaked.every((l: { index: string; trueAcl: { acl: string[] } }) => l.index === 'default' && l.trueAcl.acl.join() === 'group:hr')).toBe(true);
+    expect(leaked.every((l: { index: string; true_acl: { acl: string[] } }) => l.index === 'default' && l.true_acl.acl.join() === 'group:hr')).toBe(true);
     expect(leaked.some((l: { caller: { principals: string[] } }) => l.caller.principals.join() === 'public')).toBe(true);
     // The untouched BM25-only index stays clean.
     expect(rep.leaks.some((l: { index: string }) => l.index === 'lexical')).toBe(false);
@@ -211,7 +211,7 @@ describe('rag audit acl (CLI, real store)', () => {
     expect(rep.violations.map((v: { kind: string; doc_id: string }) => `${v.kind}:${v.doc_id}`)).toEqual(['index-acl-mismatch:docs/globex/pricing.md']);
     const leak = rep.leaks.find((l: { doc_id: string; caller: { principals: string[]; tenant: string } }) => l.doc_id === 'docs/globex/pricing.md' && l.caller.tenant === 'default' && l.caller.principals.includes('group:support'));
     expect(leak).toBeDefined();
-    expect(leak.trueAcl).toEqual({ acl: ['group:support'], tenant: 'globex' });
+    expect(leak.true_acl).toEqual({ acl: ['group:support'], tenant: 'globex' });
   });
 
   it('catches a chunk whose ACL no longer matches its document (invariant only)', async () => {

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, rag, tempDir } from '../helpers/cli.js';
 
 interface JsonFinding {
-  ruleId: string;
+  rule_id: string;
   family: string;
   severity: string;
   doc_id: string;
   chunk_id: string;
-  docStart: number;
-  docEnd: number;
+  doc_start: number;
+  doc_end: number;
   excerpt: string;
   hash: string;
 }
@@ -99,26 +99,26 @@ describe('rag audit content (CLI)', () => {
   it('finds the planted secret and injection, placed at their document offsets', () => {
     const r = run('--json', 'audit', 'content');
     expect(r.code, r.stderr).toBe(0);
-    const rep = r.json<{ findings: JsonFinding[]; scope: string; scannedDocuments: number }>();
+    const rep = r.json<{ findings: JsonFinding[]; scope: string; scanned_documents: number }>();
     expect(rep.scope).toBe('index default');
 
     const ticket = docs(rep, 'ticket-4411.md');
-    const gh = ticket.find((f) => f.ruleId === 'github-token');
+    const gh = ticket.find((f) => f.rule_id === 'github-token');
     expect(gh).toBeDefined();
     expect(gh!.severity).toBe('critical');
     const ticketText = docText.get(gh!.doc_id)!;
-    expect(ticketText.slice(gh!.docStart, gh!.docEnd)).toBe(token);
+    expect(ticketText.slice(gh!.doc_start, gh!.doc_end)).toBe(token);
     expect(ticket.some((f) => f.family === 'injection' && SEVERE.has(f.severity))).toBe(true);
 
     if (existsSync(path.join(FIXTURES, 'audit/docs/deploy-runbook.md'))) {
       const runbook = docs(rep, 'deploy-runbook.md');
-      const aws = runbook.find((f) => f.ruleId === 'aws-secret-key');
+      const aws = runbook.find((f) => f.rule_id === 'aws-secret-key');
       expect(aws).toBeDefined();
-      expect(docText.get(aws!.doc_id)!.slice(aws!.docStart, aws!.docEnd)).toBe(awsSecret);
-      expect(runbook.some((f) => f.ruleId === 'connection-string')).toBe(true);
+      expect(docText.get(aws!.doc_id)!.slice(aws!.doc_start, aws!.doc_end)).toBe(awsSecret);
+      expect(runbook.some((f) => f.rule_id === 'connection-string')).toBe(true);
       const faq = docs(rep, 'vendor-faq.md');
       expect(faq.some((f) => f.family === 'injection' && SEVERE.has(f.severity))).toBe(true);
-      expect(faq.some((f) => f.ruleId === 'html-comment')).toBe(true);
+      expect(faq.some((f) => f.rule_id === 'html-comment')).toBe(true);
       // A clean article *about* prompt injection quotes attacks; it is not one.
       expect(docs(rep, 'prompt-injection-primer.md').filter((f) => SEVERE.has(f.severity))).toEqual([]);
     }
@@ -155,7 +155,7 @@ describe('rag audit content (CLI)', () => {
     const file = path.join(dir, 'suppressions.yaml');
     writeFileSync(
       file,
-      `suppressions:\n${atLeastHigh.map((f) => `  - hash: ${f.hash}\n    rule: ${f.ruleId}\n    reason: reviewed in test\n    reviewer: test\n`).join('')}`,
+      `suppressions:\n${atLeastHigh.map((f) => `  - hash: ${f.hash}\n    rule: ${f.rule_id}\n    reason: reviewed in test\n    reviewer: test\n`).join('')}`,
     );
     const ok = run('--json', 'audit', 'content', '--gate', 'high', '--suppressions', file);
     expect(ok.code, ok.stderr).toBe(0);
@@ -175,7 +175,7 @@ describe('rag audit content (CLI)', () => {
 
     const all = run('--json', 'audit', 'content', '--all').json<{ scope: string; findings: JsonFinding[] }>();
     expect(all.scope).toBe('chunks table');
-    expect(all.findings.some((f) => f.ruleId === 'github-token')).toBe(true);
+    expect(all.findings.some((f) => f.rule_id === 'github-token')).toBe(true);
 
     expect(run('audit', 'content', '--gate', 'severe').code).toBe(2);
     expect(run('audit', 'content', '--family', 'gossip').code).toBe(2);

@@ -82,18 +82,18 @@ describe('rag audit lineage (CLI)', () => {
     expect(pay.acl).toEqual(['group:hr']);
     expect(pay.content_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(pay.indexes[0]).toMatchObject({ index: 'default', state: 'current' });
-    expect(pay.indexes[0].indexedAt).toMatch(/^\d{4}-/);
+    expect(pay.indexes[0].indexed_at).toMatch(/^\d{4}-/);
     expect(rep.indexes).toHaveLength(1);
     expect(rep.indexes[0]).toMatchObject({ name: 'default', model: null });
-    expect(rep.indexes[0].manifestTableVersion).toBe(rep.indexes[0].currentTableVersion);
-    const byPrincipal = Object.fromEntries(rep.totals.byPrincipal.map((p: { key: string; documents: number }) => [p.key, p.documents]));
+    expect(rep.indexes[0].manifest_table_version).toBe(rep.indexes[0].current_table_version);
+    const byPrincipal = Object.fromEntries(rep.totals.by_principal.map((p: { key: string; documents: number }) => [p.key, p.documents]));
     expect(byPrincipal).toEqual({ 'group:hr': 1, 'group:support': 1, public: 1 });
-    const byTenant = Object.fromEntries(rep.totals.byTenant.map((p: { key: string; documents: number }) => [p.key, p.documents]));
+    const byTenant = Object.fromEntries(rep.totals.by_tenant.map((p: { key: string; documents: number }) => [p.key, p.documents]));
     expect(byTenant).toEqual({ default: 2, globex: 1 });
   });
 
   it('lists changes since a documents-table version, and writes a Markdown report', () => {
-    const v0 = run('--json', 'audit', 'lineage').json().documentsTableVersion as number;
+    const v0 = run('--json', 'audit', 'lineage').json().documents_table_version as number;
     write('docs/handbook.md', '# Handbook\n\nHow we work together, for everyone. Now with a section on holidays.\n');
     write('docs/pay.md', '---\nacl: [group:hr, group:finance]\n---\n# Pay review\n\nAnnual pay review calendar and salary band rules.\n');
     unlinkSync(path.join(dir, 'docs/globex.md'));
@@ -105,7 +105,7 @@ describe('rag audit lineage (CLI)', () => {
     expect(r.code).toBe(0);
     const rep = r.json();
     expect(rep.since.method).toBe('version');
-    expect(rep.since.baseVersion).toBe(v0);
+    expect(rep.since.base_version).toBe(v0);
     const changes = Object.fromEntries(rep.since.changes.map((c: { doc_id: string; change: string; detail?: string }) => [c.doc_id, `${c.change}:${c.detail ?? ''}`]));
     expect(changes).toEqual({
       'docs/globex.md': 'deleted:',

@@ -8,7 +8,7 @@ import { applySuppressions, loadSuppressions, parseSuppressions } from '../../sr
 
 const text = 'Contact maria.lopez@northwind-logistics.com; key AKIAIOSFODNN7EXAMPLE; gw 81.2.69.142';
 const findings = scanText(text);
-const byRule = (id: string) => findings.find((f) => f.ruleId === id)!;
+const byRule = (id: string) => findings.find((f) => f.rule_id === id)!;
 
 function expectInputError(fn: () => unknown, line: number | undefined, message: RegExp): void {
   try {
@@ -80,8 +80,8 @@ describe('applySuppressions', () => {
       's.yaml',
     );
     const r = applySuppressions(findings, supp);
-    expect(r.kept.map((f) => f.ruleId)).toEqual(['ipv4']);
-    expect(r.suppressed.map((x) => x.finding.ruleId).sort()).toEqual(['aws-access-key', 'email']);
+    expect(r.kept.map((f) => f.rule_id)).toEqual(['ipv4']);
+    expect(r.suppressed.map((x) => x.finding.rule_id).sort()).toEqual(['aws-access-key', 'email']);
     expect(r.unused.map((s) => s.hash)).toEqual(['f'.repeat(64)]);
   });
 
@@ -97,7 +97,7 @@ describe('applySuppressions', () => {
       's.yaml',
     );
     const before = applySuppressions(findings, supp, { now: new Date('2024-01-31T23:00:00Z') });
-    expect(before.suppressed.map((x) => x.finding.ruleId)).toEqual(['ipv4']);
+    expect(before.suppressed.map((x) => x.finding.rule_id)).toEqual(['ipv4']);
     const after = applySuppressions(findings, supp, { now: new Date('2024-02-01T00:00:00Z') });
     expect(after.suppressed).toEqual([]);
     expect(after.kept).toHaveLength(findings.length);

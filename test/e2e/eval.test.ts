@@ -44,7 +44,7 @@ describe('rag eval', () => {
     expect(readFileSync(path.join(dir, 'runs/b/run.trec'), 'utf8')).toBe(readFileSync(path.join(dir, 'runs/a/run.trec'), 'utf8'));
     const manifest = JSON.parse(readFileSync(path.join(dir, 'runs/a/manifest.json'), 'utf8'));
     expect(manifest.index.model.id).toBe(STATIC_MODEL);
-    expect(manifest.index.model.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.index.model.weights_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.golden.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.retrieval.mode).toBe('hybrid');
     // metrics.json holds no timestamps or timings.

@@ -54,7 +54,7 @@ describe('rag ingest on the fixtures', () => {
     const second = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'ingest', ...FIXTURE_DIRS]);
     expect(second.code).toBe(0);
     const s2 = second.json();
-    expect(s2).toMatchObject({ added: 0, updated: 0, deleted: 0, failed: 0, unchanged: s1.added, chunksWritten: 0 });
+    expect(s2).toMatchObject({ added: 0, updated: 0, deleted: 0, failed: 0, unchanged: s1.added, chunks_written: 0 });
   });
 
   it('updates a changed file, tombstones a removed one, and re-chunks only what changed', async () => {
@@ -100,7 +100,7 @@ describe('rag ingest on the fixtures', () => {
     // A touched but unchanged file is not rewritten.
     const f = path.join(dir, 'docs/rate-limits.md');
     writeFileSync(f, readFileSync(f));
-    expect(run().json()).toMatchObject({ added: 0, updated: 0, chunksWritten: 0 });
+    expect(run().json()).toMatchObject({ added: 0, updated: 0, chunks_written: 0 });
   });
 
   it('keeps nested front matter in the stored metadata and in the filter keys', async () => {

@@ -59,7 +59,7 @@ describe.skipIf(!present && !inCI)('MiniLM vectors do not depend on batching', (
     const all = texts();
     // The batches really mix lengths: several runs, and padding inside them.
     const tok = await loadTokenizer(e.info.dir);
-    const lens = all.map((t) => tok.encode(t, e.info.maxTokens ?? 512).inputIds.length);
+    const lens = all.map((t) => tok.encode(t, e.info.max_tokens ?? 512).inputIds.length);
     const batches = tokenBatches(lens, BATCH_TOKENS);
     expect(batches.length).toBeGreaterThan(1);
     expect(batches.some((b) => new Set(b.map((i) => lens[i])).size > 1)).toBe(true);

@@ -76,7 +76,7 @@ describe('ONNX embedder', () => {
 
   it('truncates to maxTokens but keeps the final [SEP], and applies the query prefix to queries only', async () => {
     const e = await loadEmbedder('tiny/short', root);
-    expect(e.info.maxTokens).toBe(4);
+    expect(e.info.max_tokens).toBe(4);
     const [long] = await e.embedPassages(['alpha beta gamma delta']);
     expectVec(long, meanPooled(['[CLS]', 'alpha', 'beta', '[SEP]']));
     const [q] = await e.embedQueries(['cat']);

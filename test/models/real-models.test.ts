@@ -36,15 +36,15 @@ describe.skipIf(!present && !inCI)('prepared real models', () => {
     const list = await listModels(DIR);
     const minilm = list.find((m) => m.id === MINILM);
     expect(minilm).toBeDefined();
-    const locked = lock.models.find((m) => m.id === MINILM)!.files.find((f) => f.path === minilm!.weightFiles[0]);
-    expect(minilm!.weightsSha256).toBe(locked?.sha256);
+    const locked = lock.models.find((m) => m.id === MINILM)!.files.find((f) => f.path === minilm!.weight_files[0]);
+    expect(minilm!.weights_sha256).toBe(locked?.sha256);
   });
 
   it('all-MiniLM-L6-v2 reproduces the independent onnxruntime + tokenizers reference', async () => {
     const e = await loadEmbedder(MINILM, DIR);
     expect(e.dim).toBe(384);
     expect(e.info.pooling).toBe('mean');
-    expect(e.info.maxTokens).toBe(256);
+    expect(e.info.max_tokens).toBe(256);
     const [short, long] = await e.embedPassages(['A man is eating food.', LONG]);
     REF_SHORT.forEach((x, i) => expect(short[i]).toBeCloseTo(x, 4));
     REF_LONG.forEach((x, i) => expect(long[i]).toBeCloseTo(x, 4));

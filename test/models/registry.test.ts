@@ -44,9 +44,9 @@ describe('models dir', () => {
       ['acme/tiny-rerank', 'cross-encoder', undefined],
     ]);
     const emb = list[0];
-    expect(emb.weightFiles).toEqual(['onnx/model.onnx']);
-    expect(emb.weightsSha256).toBe(sha(join(dir, 'acme', 'tiny-embed', 'onnx', 'model.onnx')));
-    expect(emb.sizeBytes).toBe(statSync(join(dir, 'acme', 'tiny-embed', 'onnx', 'model.onnx')).size);
+    expect(emb.weight_files).toEqual(['onnx/model.onnx']);
+    expect(emb.weights_sha256).toBe(sha(join(dir, 'acme', 'tiny-embed', 'onnx', 'model.onnx')));
+    expect(emb.size_bytes).toBe(statSync(join(dir, 'acme', 'tiny-embed', 'onnx', 'model.onnx')).size);
     // the hash is cached beside the weights, keyed by size+mtime
     expect(existsSync(join(dir, 'acme', 'tiny-embed', '.rag-weights.json'))).toBe(true);
   });
@@ -57,7 +57,7 @@ describe('models dir', () => {
     writeFileSync(join(m, 'onnx', 'model_int8.onnx'), readFileSync(join(m, 'onnx', 'model.onnx')));
     writeFileSync(join(m, 'rag-model.json'), JSON.stringify({ onnxFile: 'onnx/model_int8.onnx', pooling: 'cls', queryPrefix: 'q: ', passagePrefix: 'p: ', maxTokens: 64 }));
     const info = await resolveModel('acme/odd', dir);
-    expect(info).toMatchObject({ weightFiles: ['onnx/model_int8.onnx'], pooling: 'cls', queryPrefix: 'q: ', passagePrefix: 'p: ', maxTokens: 64 });
+    expect(info).toMatchObject({ weight_files: ['onnx/model_int8.onnx'], pooling: 'cls', query_prefix: 'q: ', passage_prefix: 'p: ', max_tokens: 64 });
   });
 
   it('knows the retrieval prefixes of bge and e5 models and that bge pools with CLS', async () => {
@@ -65,11 +65,11 @@ describe('models dir', () => {
     writeTinyModel(join(dir, 'BAAI', 'bge-small-en-v1.5'), 'embedder', 'cls');
     writeTinyModel(join(dir, 'intfloat', 'e5-small-v2'), 'embedder', 'mean');
     const bge = await resolveModel('BAAI/bge-small-en-v1.5', dir);
-    expect(bge.queryPrefix).toBe('Represent this sentence for searching relevant passages: ');
-    expect(bge.passagePrefix).toBeUndefined();
+    expect(bge.query_prefix).toBe('Represent this sentence for searching relevant passages: ');
+    expect(bge.passage_prefix).toBeUndefined();
     expect(bge.pooling).toBe('cls');
     const e5 = await resolveModel('intfloat/e5-small-v2', dir);
-    expect([e5.queryPrefix, e5.passagePrefix]).toEqual(['query: ', 'passage: ']);
+    expect([e5.query_prefix, e5.passage_prefix]).toEqual(['query: ', 'passage: ']);
   });
 
   it('names the available models when an id is missing', async () => {
@@ -160,7 +160,7 @@ describe('pullModel against a local hub', () => {
     const dir = tmp('rag-pull-');
     const info = await pullModel('minishlab/m2v-bge-base-vq128', { endpoint }, dir);
     expect(info.kind).toBe('static-embedder');
-    expect(info.weightsSha256).toBe(sha(join(SHARED_M2V, 'model.safetensors')));
+    expect(info.weights_sha256).toBe(sha(join(SHARED_M2V, 'model.safetensors')));
     for (const f of ['config.json', 'tokenizer.json', 'model.safetensors', 'modules.json']) {
       expect(sha(join(dir, 'minishlab', 'm2v-bge-base-vq128', f))).toBe(sha(join(SHARED_M2V, f)));
     }
@@ -171,7 +171,7 @@ describe('pullModel against a local hub', () => {
     const dir = tmp('rag-pull-');
     requests.length = 0;
     const info = await pullModel('acme/tiny-extra', { endpoint }, dir);
-    expect(info.weightFiles).toEqual(['onnx/model.onnx']);
+    expect(info.weight_files).toEqual(['onnx/model.onnx']);
     expect(requests.some((r) => r.includes('model_q4') || r.includes('pytorch_model'))).toBe(false);
     expect(existsSync(join(dir, 'acme', 'tiny-extra', 'tokenizer.json'))).toBe(true);
   });
@@ -205,7 +205,7 @@ describe('pullModel against a local hub', () => {
       truncate = false;
     }
     const info = await resolveModel('minishlab/m2v-bge-base-vq128', dir);
-    expect(info.weightsSha256).toBe(sha(join(SHARED_M2V, 'model.safetensors')));
+    expect(info.weights_sha256).toBe(sha(join(SHARED_M2V, 'model.safetensors')));
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 

@@ -127,10 +127,10 @@ describe('report.html in headless Chromium', () => {
     const perQuery = json('reports/diff/per-query.json');
     const page = await report('reports/diff/report.html', 'diff-eval.png');
     for (const m of cmp.metrics) {
-      expect(await cell(page, `#metrics td[data-metric="${m.metric}"][data-side="a"]`)).toBe(f4(m.meanA));
-      expect(await cell(page, `#metrics td[data-metric="${m.metric}"][data-side="b"]`)).toBe(f4(m.meanB));
+      expect(await cell(page, `#metrics td[data-metric="${m.metric}"][data-side="a"]`)).toBe(f4(m.mean_a));
+      expect(await cell(page, `#metrics td[data-metric="${m.metric}"][data-side="b"]`)).toBe(f4(m.mean_b));
       expect(Number(await page.locator(`#metrics td[data-metric="${m.metric}"][data-side="delta"]`).getAttribute('data-value'))).toBe(m.delta);
-      expect(Number(await page.locator(`#metrics td[data-metric="${m.metric}"][data-side="p-holm"]`).getAttribute('data-value'))).toBe(m.pAdjusted);
+      expect(Number(await page.locator(`#metrics td[data-metric="${m.metric}"][data-side="p-holm"]`).getAttribute('data-value'))).toBe(m.p_adjusted);
       expect(await cell(page, `#metrics td[data-metric="${m.metric}"][data-side="wtl"]`)).toBe(`${m.wins}/${m.ties}/${m.losses}`);
       const chart = page.locator(`#delta-${m.metric.replace(/[^a-z0-9]+/gi, '-')}`);
       expect(await chart.locator('rect[data-id]').count()).toBe(cmp.queries.paired);
@@ -147,10 +147,10 @@ describe('report.html in headless Chromium', () => {
     const rep = json('reports/content/report.json');
     expect(JSON.stringify(rep)).toContain('<'); // the canary reached the findings, so escaping is exercised
     const page = await report('reports/content/report.html', 'audit-content.png');
-    for (const [sev, n] of Object.entries(rep.counts.bySeverity)) expect(await cell(page, `#matrix td[data-family="all"][data-severity="${sev}"]`)).toBe(String(n));
-    for (const [fam, n] of Object.entries(rep.counts.byFamily)) expect(await cell(page, `#matrix td[data-family="${fam}"][data-severity="all"]`)).toBe(String(n));
+    for (const [sev, n] of Object.entries(rep.counts.by_severity)) expect(await cell(page, `#matrix td[data-family="all"][data-severity="${sev}"]`)).toBe(String(n));
+    for (const [fam, n] of Object.entries(rep.counts.by_family)) expect(await cell(page, `#matrix td[data-family="${fam}"][data-severity="all"]`)).toBe(String(n));
     expect(await page.locator('#findings tbody tr').count()).toBe(rep.findings.length);
-    expect(await page.locator('#by-family .row[data-label="injection"]').getAttribute('data-total')).toBe(String(rep.counts.byFamily.injection));
+    expect(await page.locator('#by-family .row[data-label="injection"]').getAttribute('data-total')).toBe(String(rep.counts.by_family.injection));
   });
 
   it('audit acl: coverage and reach per index equal report.json', async () => {
@@ -159,7 +159,7 @@ describe('report.html in headless Chromium', () => {
     expect(rep.passed).toBe(true);
     for (const i of rep.indexes) {
       expect(Number(await page.locator(`#indexes td[data-index="${i.index}"][data-stat="coverage"]`).getAttribute('data-value'))).toBe(i.coverage);
-      expect(Number(await page.locator(`#indexes td[data-index="${i.index}"][data-stat="reach"]`).getAttribute('data-value'))).toBe(i.reachRate);
+      expect(Number(await page.locator(`#indexes td[data-index="${i.index}"][data-stat="reach"]`).getAttribute('data-value'))).toBe(i.reach_rate);
       expect(await cell(page, `#indexes td[data-index="${i.index}"][data-stat="trials"]`)).toBe(String(i.trials));
     }
     expect(await page.locator('#verdict').getAttribute('data-tone')).toBe('good');
@@ -170,7 +170,7 @@ describe('report.html in headless Chromium', () => {
     const rep = json('reports/lineage/report.json');
     const page = await report('reports/lineage/report.html', 'audit-lineage.png');
     expect(await page.locator('#documents tbody tr').count()).toBe(rep.documents.length);
-    for (const t of rep.totals.byTenant) expect(await cell(page, `#totals td[data-key="tenant ${t.key}"][data-stat="documents"]`)).toBe(String(t.documents));
+    for (const t of rep.totals.by_tenant) expect(await cell(page, `#totals td[data-key="tenant ${t.key}"][data-stat="documents"]`)).toBe(String(t.documents));
   });
 
   it('runs --plot: one point per run on the golden set, values equal each metrics.json', async () => {

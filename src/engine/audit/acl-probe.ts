@@ -71,17 +71,17 @@ export interface Leak {
   mode: RetrievalMode;
   caller: Caller;
   query: string;
-  queryKind: QueryKind;
+  query_kind: QueryKind;
   /** The chunk the query was built from. */
-  probeChunk: string;
+  probe_chunk: string;
   chunk_id: string;
   doc_id: string;
   /** ACL and tenant of the returned row (what the pre-filter saw). */
-  rowAcl: AclRef;
+  row_acl: AclRef;
   /** ACL and tenant of its document: who should see it. */
-  trueAcl: AclRef;
+  true_acl: AclRef;
   /** result: returned as a hit; defence-in-depth: the retriever's own post-check refused it. */
-  detectedBy: 'result' | 'defence-in-depth';
+  detected_by: 'result' | 'defence-in-depth';
   rank?: number;
 }
 
@@ -90,33 +90,33 @@ export type QueryKind = 'terms' | 'sentence';
 export interface IndexProbeSummary {
   index: string;
   modes: RetrievalMode[];
-  skippedModes: { mode: RetrievalMode; reason: string }[];
+  skipped_modes: { mode: RetrievalMode; reason: string }[];
   rows: number;
-  restrictedChunks: number;
-  probedChunks: number;
-  /** probedChunks / restrictedChunks (1 when nothing is restricted). */
+  restricted_chunks: number;
+  probed_chunks: number;
+  /** probed_chunks / restricted_chunks (1 when nothing is restricted). */
   coverage: number;
   /** Probed chunks an authorised caller finds in the top k with the probe queries: evidence the probes would catch a leak. */
   reachable: number;
-  reachRate: number;
+  reach_rate: number;
   trials: number;
   leaks: number;
 }
 
 export interface AclAuditReport {
   store: string;
-  generatedAt: string;
+  generated_at: string;
   seed: number;
   k: number;
   callers: Caller[];
   indexes: IndexProbeSummary[];
   trials: number;
-  restrictedChunks: number;
-  probedChunks: number;
+  restricted_chunks: number;
+  probed_chunks: number;
   coverage: number;
   leaks: Leak[];
   /** Every leaking trial, including repeats of a leak already listed. */
-  leakTrials: number;
+  leak_trials: number;
   violations: InvariantViolation[];
   passed: boolean;
   /** Leaks quote restricted text (the probe queries) and name restricted chunks: who may read this report. */
@@ -192,24 +192,24 @@ export async function auditAcl(store: Store, config: RagConfig, opts: AclProbeOp
     summaries.push(summary);
   }
 
-  const restricted = summaries.reduce((s, x) => s + x.restrictedChunks, 0);
-  const probed = summaries.reduce((s, x) => s + x.probedChunks, 0);
+  const restricted = summaries.reduce((s, x) => s + x.restricted_chunks, 0);
+  const probed = summaries.reduce((s, x) => s + x.probed_chunks, 0);
   return {
     store: store.uri,
-    generatedAt: new Date().toISOString(),
+    generated_at: new Date().toISOString(),
     seed,
     k,
     callers: [...callers, nobody],
     indexes: summaries,
     trials: summaries.reduce((s, x) => s + x.trials, 0),
-    restrictedChunks: restricted,
-    probedChunks: probed,
+    restricted_chunks: restricted,
+    probed_chunks: probed,
     coverage: restricted ? probed / restricted : 1,
     leaks,
-    leakTrials,
+    leak_trials: leakTrials,
     violations,
     passed: leaks.length === 0 && violations.length === 0,
-    highest_acl: highestAcl([...leaks.flatMap((l) => [l.trueAcl, l.rowAcl]), ...violations.flatMap((v) => ('expected' in v && v.expected ? [v.expected, v.actual] : [v.actual]))]),
+    highest_acl: highestAcl([...leaks.flatMap((l) => [l.true_acl, l.row_acl]), ...violations.flatMap((v) => ('expected' in v && v.expected ? [v.expected, v.actual] : [v.actual]))]),
   };
 }
 
@@ -231,20 +231,20 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
   const summary: IndexProbeSummary = {
     index: m.name,
     modes: [],
-    skippedModes: [],
+    skipped_modes: [],
     rows: rows.length,
-    restrictedChunks: 0,
-    probedChunks: 0,
+    restricted_chunks: 0,
+    probed_chunks: 0,
     coverage: 1,
     reachable: 0,
-    reachRate: 0,
+    reach_rate: 0,
     trials: 0,
     leaks: 0,
   };
   const retriever = await Retriever.open(store, config, m.name);
   for (const mode of ctx.modes) {
     if (mode !== 'bm25' && !retriever.hasVectors) {
-      summary.skippedModes.push({ mode, reason: 'index has no vectors' });
+      summary.skipped_modes.push({ mode, reason: 'index has no vectors' });
       continue;
     }
     summary.modes.push(mode);
@@ -255,13 +255,13 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
     } catch (err) {
       const reason = `embedding model unavailable: ${errorMessage(err)}`;
       ctx.notice?.(`index "${m.name}": ${reason}; probing BM25 only`);
-      for (const mode of summary.modes.filter((x) => x !== 'bm25')) summary.skippedModes.push({ mode, reason });
+      for (const mode of summary.modes.filter((x) => x !== 'bm25')) summary.skipped_modes.push({ mode, reason });
       summary.modes = summary.modes.filter((x) => x === 'bm25');
     }
   }
 
   const restricted = rows.filter((r) => ctx.callers.some((c) => !isVisible(ctx.truth(r), c)));
-  summary.restrictedChunks = restricted.length;
+  summary.restricted_chunks = restricted.length;
   const idf = inverseDocumentFrequencies(rows.map((r) => r.text));
   const rng = mulberry32(ctx.seed);
   const sample = sampleSorted(restricted, ctx.maxProbes, rng);
@@ -271,7 +271,7 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
     const queries = probeQueries(row.text, idf);
     done++;
     if (queries.length === 0) continue;
-    summary.probedChunks++;
+    summary.probed_chunks++;
     const own = ctx.truth(row);
 
     // Sanity: an authorised caller finds the chunk with these queries, so the probe has teeth.
@@ -290,16 +290,16 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
         for (const q of queries) {
           summary.trials++;
           const res = await safeSearch(retriever, q.text, mode, caller, ctx.k);
-          const base = { index: m.name, mode, caller, query: q.text, queryKind: q.kind, probeChunk: row.chunk_id };
+          const base = { index: m.name, mode, caller, query: q.text, query_kind: q.kind, probe_chunk: row.chunk_id };
           if (res.violation) {
             const hitRow = rows.find((r) => r.chunk_id === res.violation);
             ctx.onLeak({
               ...base,
               chunk_id: res.violation,
               doc_id: hitRow?.doc_id ?? '',
-              rowAcl: hitRow ? { acl: hitRow.acl, tenant: hitRow.tenant } : { acl: [], tenant: '' },
-              trueAcl: hitRow ? ctx.truth(hitRow) : { acl: [], tenant: '' },
-              detectedBy: 'defence-in-depth',
+              row_acl: hitRow ? { acl: hitRow.acl, tenant: hitRow.tenant } : { acl: [], tenant: '' },
+              true_acl: hitRow ? ctx.truth(hitRow) : { acl: [], tenant: '' },
+              detected_by: 'defence-in-depth',
             });
             continue;
           }
@@ -310,9 +310,9 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
               ...base,
               chunk_id: h.chunk.chunk_id,
               doc_id: h.chunk.doc_id,
-              rowAcl: { acl: h.chunk.acl, tenant: h.chunk.tenant },
-              trueAcl: t,
-              detectedBy: 'result',
+              row_acl: { acl: h.chunk.acl, tenant: h.chunk.tenant },
+              true_acl: t,
+              detected_by: 'result',
               rank: h.rank,
             });
           }
@@ -321,8 +321,8 @@ async function probeIndex(store: Store, config: RagConfig, m: IndexManifest, row
     }
     ctx.onProgress?.({ index: m.name, done, total: sample.length });
   }
-  summary.coverage = summary.restrictedChunks ? summary.probedChunks / summary.restrictedChunks : 1;
-  summary.reachRate = summary.probedChunks ? summary.reachable / summary.probedChunks : 0;
+  summary.coverage = summary.restricted_chunks ? summary.probed_chunks / summary.restricted_chunks : 1;
+  summary.reach_rate = summary.probed_chunks ? summary.reachable / summary.probed_chunks : 0;
   return summary;
 }
 

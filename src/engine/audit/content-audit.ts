@@ -39,39 +39,39 @@ export interface ContentFinding extends Finding {
   acl: string[];
   tenant: string;
   /** [docStart, docEnd) in the document's normalised text: chunk char_start + offset in the chunk. */
-  docStart: number;
-  docEnd: number;
+  doc_start: number;
+  doc_end: number;
 }
 
 export interface SuppressedFinding {
-  ruleId: string;
+  rule_id: string;
   severity: Severity;
   doc_id: string;
   chunk_id: string;
-  docStart: number;
+  doc_start: number;
   hash: string;
   reason?: string;
   reviewer?: string;
-  declaredAt?: string;
+  declared_at?: string;
 }
 
 export interface ContentAuditReport {
   store: string;
-  generatedAt: string;
+  generated_at: string;
   /** `index NAME` or `chunks table`. */
   scope: string;
-  scannedChunks: number;
-  scannedDocuments: number;
-  minSeverity: Severity;
+  scanned_chunks: number;
+  scanned_documents: number;
+  min_severity: Severity;
   findings: ContentFinding[];
   suppressed: number;
-  suppressedFindings: SuppressedFinding[];
+  suppressed_findings: SuppressedFinding[];
   /** Suppression entries that matched nothing this run: candidates for cleanup. */
-  unusedSuppressions: { hash: string; rule?: string; declaredAt?: string }[];
+  unused_suppressions: { hash: string; rule?: string; declared_at?: string }[];
   counts: {
-    bySeverity: Partial<Record<Severity, number>>;
-    byFamily: Partial<Record<Family, number>>;
-    byRule: Record<string, number>;
+    by_severity: Partial<Record<Severity, number>>;
+    by_family: Partial<Record<Family, number>>;
+    by_rule: Record<string, number>;
   };
   /** `severity` and `failing` when the gate was given as a bare severity (`--gate high`). */
   gate?: GateOutcome & { severity?: Severity; failing?: number };
@@ -136,36 +136,36 @@ export async function auditContent(store: Store, config: RagConfig, opts: Conten
     for (const f of findings) if (isRestricted(f.acl)) f.excerpt = `⟦excerpt withheld: document restricted to ${f.acl.join(', ')} (--show-restricted shows it)⟧`;
   }
 
-  const counts: ContentAuditReport['counts'] = { bySeverity: {}, byFamily: {}, byRule: {} };
+  const counts: ContentAuditReport['counts'] = { by_severity: {}, by_family: {}, by_rule: {} };
   for (const f of findings) {
-    counts.bySeverity[f.severity] = (counts.bySeverity[f.severity] ?? 0) + 1;
-    counts.byFamily[f.family] = (counts.byFamily[f.family] ?? 0) + 1;
-    counts.byRule[f.ruleId] = (counts.byRule[f.ruleId] ?? 0) + 1;
+    counts.by_severity[f.severity] = (counts.by_severity[f.severity] ?? 0) + 1;
+    counts.by_family[f.family] = (counts.by_family[f.family] ?? 0) + 1;
+    counts.by_rule[f.rule_id] = (counts.by_rule[f.rule_id] ?? 0) + 1;
   }
   const report: ContentAuditReport = {
     store: store.uri,
-    generatedAt: (opts.now ?? new Date()).toISOString(),
+    generated_at: (opts.now ?? new Date()).toISOString(),
     scope,
-    scannedChunks: rows.length,
-    scannedDocuments: new Set(rows.map((r) => r.doc_id)).size,
-    minSeverity,
+    scanned_chunks: rows.length,
+    scanned_documents: new Set(rows.map((r) => r.doc_id)).size,
+    min_severity: minSeverity,
     findings,
     suppressed: suppressed.length,
-    suppressedFindings: suppressed.map(({ finding, suppression }) => {
+    suppressed_findings: suppressed.map(({ finding, suppression }) => {
       const f = finding as ContentFinding;
       return {
-        ruleId: f.ruleId,
+        rule_id: f.rule_id,
         severity: f.severity,
         doc_id: f.doc_id,
         chunk_id: f.chunk_id,
-        docStart: f.docStart,
+        doc_start: f.doc_start,
         hash: f.hash,
         reason: suppression.reason,
         reviewer: suppression.reviewer,
-        declaredAt: declaredAt(suppression),
+        declared_at: declaredAt(suppression),
       };
     }),
-    unusedSuppressions: unused.map((s) => ({ hash: s.hash, rule: s.rule, declaredAt: declaredAt(s) })),
+    unused_suppressions: unused.map((s) => ({ hash: s.hash, rule: s.rule, declared_at: declaredAt(s) })),
     counts,
     highest_acl: highestAcl([...findings, ...suppressed.map((x) => x.finding as ContentFinding)]),
     restricted_excerpts: opts.showRestricted ? 'shown' : 'withheld',
@@ -190,7 +190,7 @@ export function scanRows(rows: ScanRow[], opts: { families?: Family[]; minSeveri
     for (const f of scanText(r.text, { families: opts.families, minSeverity: opts.minSeverity })) {
       const docStart = r.char_start + f.start;
       const docEnd = r.char_start + f.end;
-      const key = `${r.doc_id}\0${f.ruleId}\0${docStart}\0${docEnd}`;
+      const key = `${r.doc_id}\0${f.rule_id}\0${docStart}\0${docEnd}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push({
@@ -203,14 +203,14 @@ export function scanRows(rows: ScanRow[], opts: { families?: Family[]; minSeveri
         page: r.page,
         acl: r.acl,
         tenant: r.tenant,
-        docStart,
-        docEnd,
+        doc_start: docStart,
+        doc_end: docEnd,
       });
     }
   }
   const rank = (s: Severity) => SEVERITIES.indexOf(s);
   return out.sort(
-    (a, b) => rank(b.severity) - rank(a.severity) || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0) || a.docStart - b.docStart || a.ruleId.localeCompare(b.ruleId),
+    (a, b) => rank(b.severity) - rank(a.severity) || (a.doc_id < b.doc_id ? -1 : a.doc_id > b.doc_id ? 1 : 0) || a.doc_start - b.doc_start || a.rule_id.localeCompare(b.rule_id),
   );
 }
 

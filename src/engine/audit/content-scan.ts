@@ -17,7 +17,7 @@ export { severityAtLeast } from './rules.js';
 export type { Family, Severity } from './rules.js';
 
 export interface Finding {
-  ruleId: string;
+  rule_id: string;
   family: Family;
   severity: Severity;
   /** [start, end) in the scanned text (UTF-16 offsets, like String.prototype.slice). */
@@ -148,7 +148,7 @@ export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
     if (families && !families.has(f.family)) continue;
     if (opts.minSeverity && !severityAtLeast(f.severity, opts.minSeverity)) continue;
     findings.push({
-      ruleId: f.ruleId,
+      rule_id: f.ruleId,
       family: f.family,
       severity: f.severity,
       start: f.start,
@@ -158,5 +158,5 @@ export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
       hash: findingHash(f.ruleId, text.slice(f.start, f.end)),
     });
   }
-  return findings.sort((a, b) => a.start - b.start || a.ruleId.localeCompare(b.ruleId));
+  return findings.sort((a, b) => a.start - b.start || a.rule_id.localeCompare(b.rule_id));
 }

@@ -26,7 +26,7 @@ const FAMILIES: Family[] = ['injection', 'hidden'];
 export function hitFindings(text: string, minSeverity: Severity = 'medium'): HitFinding[] {
   return scanText(text, { families: FAMILIES, minSeverity, excerpts: false })
     .filter((f) => severityAtLeast(f.severity, minSeverity))
-    .map((f) => ({ rule_id: f.ruleId, family: f.family, severity: f.severity, score: f.score, char_start: f.start, char_end: f.end }));
+    .map((f) => ({ rule_id: f.rule_id, family: f.family, severity: f.severity, score: f.score, char_start: f.start, char_end: f.end }));
 }
 
 /** Verdicts by chunk text hash: a long-lived process (rag serve) scans each passage once. */

@@ -6,7 +6,7 @@
 import { highestAcl, type HighestAcl } from './audience.js';
 import { UsageError } from '../errors.js';
 import type { DocumentRow } from '../types.js';
-import type { IndexManifest } from '../store/manifest.js';
+import { listIndexManifests, type IndexManifest } from '../store/manifest.js';
 import { sourceOrigin } from '../ingest/provenance.js';
 import { CHUNK_META_COLUMNS, indexDocumentStates, sameSet, type ChunkMeta, type DocumentIndexState, type IndexState } from '../index/freshness.js';
 import { CHUNKS, DOCUMENTS, type Store } from '../store/store.js';
@@ -21,11 +21,11 @@ export interface IndexLineage {
   ann: IndexManifest['ann'];
   rows: number;
   /** Version recorded in the manifest when the index was last built. */
-  manifestTableVersion: number;
+  manifest_table_version: number;
   /** Version of the table now: differs when something wrote to it after the build (ingest prune, or tampering). */
-  currentTableVersion: number | null;
-  createdAt: string;
-  updatedAt: string;
+  current_table_version: number | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface DocumentLineage {
@@ -52,7 +52,7 @@ export interface SourceLineage {
   documents: number;
   deleted: number;
   chunks: number;
-  lastIngestedAt: string;
+  last_ingested_at: string;
 }
 
 export interface PrincipalTotals {
@@ -75,17 +75,17 @@ export interface DocumentChange {
 export interface ChangesSince {
   since: string;
   /** Documents-table version the comparison starts from (null: compared by ingested_at). */
-  baseVersion: number | null;
-  currentVersion: number | null;
+  base_version: number | null;
+  current_version: number | null;
   method: 'version' | 'ingested_at';
   changes: DocumentChange[];
 }
 
 export interface LineageReport {
   store: string;
-  generatedAt: string;
-  documentsTableVersion: number | null;
-  chunksTableVersion: number | null;
+  generated_at: string;
+  documents_table_version: number | null;
+  chunks_table_version: number | null;
   indexes: IndexLineage[];
   sources: SourceLineage[];
   documents: DocumentLineage[];
@@ -93,8 +93,8 @@ export interface LineageReport {
     documents: number;
     deleted: number;
     chunks: number;
-    byPrincipal: PrincipalTotals[];
-    byTenant: PrincipalTotals[];
+    by_principal: PrincipalTotals[];
+    by_tenant: PrincipalTotals[];
   };
   since?: ChangesSince;
   /** The report names every document with its title and ACL: what a reader must hold to read it. */
@@ -116,7 +116,7 @@ const DOC_COLUMNS = ['doc_id', 'source', 'connector', 'title', 'content_hash', '
 
 /** The manifests of the named indexes (all when none named); an unknown name is a usage error. */
 export async function selectIndexes(store: Store, names?: string[]): Promise<IndexManifest[]> {
-  const all = await store.readManifests<IndexManifest>();
+  const all = await listIndexManifests(store);
   if (!names || names.length === 0) return all;
   return names.map((n) => {
     const m = all.find((x) => x.name === n);
@@ -148,10 +148,10 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       chunker: m.chunker,
       ann: m.ann,
       rows: m.rows,
-      manifestTableVersion: m.tableVersion,
-      currentTableVersion: await store.version(m.table),
-      createdAt: m.createdAt,
-      updatedAt: m.updatedAt,
+      manifest_table_version: m.table_version,
+      current_table_version: await store.version(m.table),
+      created_at: m.created_at,
+      updated_at: m.updated_at,
     });
     perIndexDocState.set(m.name, await indexDocumentStates(store, m, chunkById, chunksByDoc));
   }
@@ -174,19 +174,19 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       indexes: manifests.map(
         (m) =>
           perIndexDocState.get(m.name)!.get(d.doc_id) ??
-          ({ index: m.name, rows: 0, indexedAt: null, state: d.deleted || !chunksByDoc.get(d.doc_id) ? 'current' : 'missing' } satisfies DocumentIndexState),
+          ({ index: m.name, rows: 0, indexed_at: null, state: d.deleted || !chunksByDoc.get(d.doc_id) ? 'current' : 'missing' } satisfies DocumentIndexState),
       ),
     }))
     .sort((a, b) => cmp(a.source, b.source) || cmp(a.doc_id, b.doc_id));
 
   const sources = new Map<string, SourceLineage>();
   for (const d of documents) {
-    const s = sources.get(d.origin) ?? { origin: d.origin, connectors: [], documents: 0, deleted: 0, chunks: 0, lastIngestedAt: '' };
+    const s = sources.get(d.origin) ?? { origin: d.origin, connectors: [], documents: 0, deleted: 0, chunks: 0, last_ingested_at: '' };
     if (!s.connectors.includes(d.connector)) s.connectors.push(d.connector);
     if (d.deleted) s.deleted++;
     else s.documents++;
     s.chunks += d.chunks;
-    if (d.ingested_at > s.lastIngestedAt) s.lastIngestedAt = d.ingested_at;
+    if (d.ingested_at > s.last_ingested_at) s.last_ingested_at = d.ingested_at;
     sources.set(d.origin, s);
   }
 
@@ -200,9 +200,9 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
 
   const report: LineageReport = {
     store: store.uri,
-    generatedAt: new Date().toISOString(),
-    documentsTableVersion: await store.version(DOCUMENTS),
-    chunksTableVersion: await store.version(CHUNKS),
+    generated_at: new Date().toISOString(),
+    documents_table_version: await store.version(DOCUMENTS),
+    chunks_table_version: await store.version(CHUNKS),
     indexes,
     sources: [...sources.values()].sort((a, b) => cmp(a.origin, b.origin)),
     documents: opts.includeDeleted ? documents : live,
@@ -210,8 +210,8 @@ export async function buildLineage(store: Store, opts: LineageOptions = {}): Pro
       documents: live.length,
       deleted: documents.length - live.length,
       chunks: chunks.length,
-      byPrincipal: [...byPrincipal.values()].sort((a, b) => cmp(a.key, b.key)),
-      byTenant: [...byTenant.values()].sort((a, b) => cmp(a.key, b.key)),
+      by_principal: [...byPrincipal.values()].sort((a, b) => cmp(a.key, b.key)),
+      by_tenant: [...byTenant.values()].sort((a, b) => cmp(a.key, b.key)),
     },
     highest_acl: highestAcl(opts.includeDeleted ? documents : live),
   };
@@ -225,7 +225,7 @@ export function parseSince(since: string): { version: number } | { date: Date } 
   if (/^\d+$/.test(s)) return { version: Number(s) };
   const t = Date.parse(s);
   if (Number.isNaN(t)) {
-    throw new UsageError(`--since "${since}" is neither a table version nor a date`, 'pass a version number (see `rag audit lineage --json` documentsTableVersion) or a date such as 2024-05-01');
+    throw new UsageError(`--since "${since}" is neither a table version nor a date`, 'pass a version number (see `rag audit lineage --json` documents_table_version) or a date such as 2024-05-01');
   }
   return { date: new Date(t) };
 }
@@ -239,7 +239,7 @@ export async function changesSince(store: Store, since: string, current?: DocMet
   const parsed = parseSince(since);
   const now = current ?? (await store.readAll<DocMeta>(DOCUMENTS, DOC_COLUMNS));
   const versions = await store.versions(DOCUMENTS);
-  if (versions.length === 0) return { since, baseVersion: null, currentVersion: null, method: 'version', changes: [] };
+  if (versions.length === 0) return { since, base_version: null, current_version: null, method: 'version', changes: [] };
   const currentVersion = (await store.version(DOCUMENTS))!;
   let base: number;
   if ('version' in parsed) {
@@ -261,7 +261,7 @@ export async function changesSince(store: Store, since: string, current?: DocMet
     }
     old = rows;
   }
-  return { since, baseVersion: base, currentVersion, method: 'version', changes: diffDocs(old, now) };
+  return { since, base_version: base, current_version: currentVersion, method: 'version', changes: diffDocs(old, now) };
 }
 
 /** Pure diff of two snapshots of the documents table. */
@@ -299,7 +299,7 @@ function byIngestedAt(since: string, date: Date, now: DocMeta[], currentVersion:
     .filter((d) => d.ingested_at >= iso)
     .map((d) => ({ doc_id: d.doc_id, source: d.source, change: d.deleted ? ('deleted' as const) : ('changed' as const), ingested_at: d.ingested_at, detail: d.deleted ? undefined : 'added or changed' }))
     .sort((a, b) => cmp(a.doc_id, b.doc_id));
-  return { since, baseVersion: null, currentVersion, method: 'ingested_at', changes };
+  return { since, base_version: null, current_version: currentVersion, method: 'ingested_at', changes };
 }
 
 function bump(map: Map<string, PrincipalTotals>, key: string, chunks: number): void {

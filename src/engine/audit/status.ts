@@ -31,9 +31,9 @@ export async function storeStatus(store: Store): Promise<StoreStatus> {
     documents: lineage.totals.documents,
     deleted: lineage.totals.deleted,
     chunks: lineage.totals.chunks,
-    last_ingest: lineage.sources.reduce<string | null>((m, s) => (!m || s.lastIngestedAt > m ? s.lastIngestedAt : m), null),
-    documents_table_version: lineage.documentsTableVersion,
-    tenants: lineage.totals.byTenant.map((t) => ({ tenant: t.key, documents: t.documents, chunks: t.chunks })),
+    last_ingest: lineage.sources.reduce<string | null>((m, s) => (!m || s.last_ingested_at > m ? s.last_ingested_at : m), null),
+    documents_table_version: lineage.documents_table_version,
+    tenants: lineage.totals.by_tenant.map((t) => ({ tenant: t.key, documents: t.documents, chunks: t.chunks })),
     indexes: lineage.indexes.map((ix) => {
       const counts: Record<IndexState, number> = { current: 0, stale: 0, partial: 0, missing: 0 };
       for (const d of live) {
@@ -44,8 +44,8 @@ export async function storeStatus(store: Store): Promise<StoreStatus> {
         name: ix.name,
         model: ix.model?.id ?? null,
         rows: ix.rows,
-        table_version: ix.currentTableVersion,
-        updated_at: ix.updatedAt,
+        table_version: ix.current_table_version,
+        updated_at: ix.updated_at,
         documents: counts,
         up_to_date: counts.stale + counts.partial + counts.missing === 0,
       };

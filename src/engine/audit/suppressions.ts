@@ -130,7 +130,7 @@ export function applySuppressions(findings: Finding[], suppressions: Suppression
   const kept: Finding[] = [];
   const suppressed: SuppressionResult['suppressed'] = [];
   for (const f of findings) {
-    const s = active.find((x) => f.hash.startsWith(x.hash) && (x.rule === undefined || x.rule === f.ruleId));
+    const s = active.find((x) => f.hash.startsWith(x.hash) && (x.rule === undefined || x.rule === f.rule_id));
     if (s) {
       used.add(s);
       suppressed.push({ finding: f, suppression: s });

@@ -17,6 +17,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { checkOutDir, writeOutDir } from '../artifact.js';
+import { normaliseArtifactFile } from './artifact-keys.js';
 import { InputError, UsageError } from '../errors.js';
 import { checkDiffGate, normaliseMetricName, type DiffGateOutcome, type DiffGateRule, type UnderpoweredPolicy } from './gate.js';
 import { loadGoldenSet } from './goldens.js';
@@ -72,6 +73,7 @@ type RunFileOptions = LoadInputOptions & { qrelsFile?: string };
 // ---------------------------------------------------------------------------------------------
 // Loading
 
+/** One JSON file of an artifact, with old key spellings brought up to today's. */
 function readJson(file: string): unknown {
   let text: string;
   try {
@@ -80,7 +82,7 @@ function readJson(file: string): unknown {
     throw new InputError(file, undefined, `cannot read: ${(err as Error).message}`, 'check the path');
   }
   try {
-    return JSON.parse(text);
+    return normaliseArtifactFile(path.basename(file), JSON.parse(text));
   } catch (err) {
     throw new InputError(file, undefined, `invalid JSON: ${(err as Error).message}`, 're-create the artifact with rag eval --out DIR');
   }
@@ -227,16 +229,19 @@ function artifactFacts(
     ['golden set source', str(golden.source)],
     ['golden set queries', str(golden.queries)],
     ['model', model ? str(model.id) : index.model === null ? 'none (BM25 only)' : '—'],
-    ['model weights sha256', model ? str(model.weightsSha256) : '—'],
+    ['model weights sha256', model ? str(model.weights_sha256) : '—'],
     ['model dim', model ? str(model.dim) : '—'],
     ['chunker hash', str(chunker ? chunker.hash : index.chunker_hash)],
     ['chunker config', chunker ? str(chunker.config) : '—'],
     ['index name', str(index.name)],
-    ['index table version', str(index.tableVersion ?? index.table_version)],
+    ['index table version', str(index.table_version)],
     ['index rows', str(index.rows)],
   ];
   for (const key of Object.keys(retrieval).sort()) facts.push([`retrieval ${key}`, str(retrieval[key])]);
-  facts.push(['retrieval hash', str(manifest.retrieval_hash ?? metrics.retrieval_hash)]);
+  // Hashed again from the settings as read: a run written before keys were snake_case stored the
+  // hash of the old spellings, and the same settings must not show as a difference.
+  const stored = manifest.retrieval_hash ?? metrics.retrieval_hash;
+  facts.push(['retrieval hash', Object.keys(retrieval).length ? stableHash(retrieval) : str(stored)]);
   facts.push(['caller', str(manifest.caller)]);
   facts.push(['rag version', str(manifest.rag_version)]);
   return facts;
@@ -355,14 +360,14 @@ export function resolveMetrics(requested: readonly string[], gateRules: readonly
 // Comparison
 
 export interface MetricDiff extends MetricComparison {
-  /** delta / meanA; null when meanA is 0. */
-  relDelta: number | null;
-  /** Two-sided paired randomization test (primary; `p` and `pAdjusted` are this test's). */
-  pPermutation: number;
-  permutationExact: boolean;
+  /** delta / mean_a; null when mean_a is 0. */
+  rel_delta: number | null;
+  /** Two-sided paired randomization test (primary; `p` and `p_adjusted` are this test's). */
+  p_permutation: number;
+  permutation_exact: boolean;
   /** Two-sided paired t-test, and its Holm adjustment across the same metrics. */
-  pTTest: number;
-  pTTestAdjusted: number;
+  p_t_test: number;
+  p_t_test_adjusted: number;
   t: number;
   df: number;
   /** Smallest p the permutation test can reach on this set (see stats.ts testPower). */
@@ -372,10 +377,10 @@ export interface MetricDiff extends MetricComparison {
 }
 
 export interface DocMove {
-  docId: string;
+  doc_id: string;
   /** 1-based rank in A's / B's full ranking; null when that run did not retrieve it. */
-  rankA: number | null;
-  rankB: number | null;
+  rank_a: number | null;
+  rank_b: number | null;
   /** Judged grade, when judgments are known; undefined = not judged or unknown. */
   rel?: number;
 }
@@ -412,9 +417,9 @@ export interface DiffOptions {
 }
 
 export interface DiffResult {
-  a: { path: string; kind: DiffInput['kind']; label: string; goldenHash: string };
-  b: { path: string; kind: DiffInput['kind']; label: string; goldenHash: string };
-  sameGoldenSet: boolean;
+  a: { path: string; kind: DiffInput['kind']; label: string; golden_hash: string };
+  b: { path: string; kind: DiffInput['kind']; label: string; golden_hash: string };
+  same_golden_set: boolean;
   forced: boolean;
   /** What differs between the two manifests (model, weights, chunker, retrieval, index, golden set). */
   differences: FactDifference[];
@@ -422,7 +427,7 @@ export interface DiffResult {
     alpha: number; iterations: number; seed: number; confidence: number; k: number; top: number; test: 'permutation'; correction: 'holm';
     underpowered: UnderpoweredPolicy; power: number;
   };
-  queries: { paired: number; onlyInA: string[]; onlyInB: string[] };
+  queries: { paired: number; only_in_a: string[]; only_in_b: string[] };
   metrics: MetricDiff[];
   movers: {
     metric: string;
@@ -472,11 +477,11 @@ export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffRes
   );
   const metrics: MetricDiff[] = base.comparisons.map((c, i) => ({
     ...c,
-    relDelta: c.meanA !== 0 ? c.delta / Math.abs(c.meanA) : null,
-    pPermutation: c.p,
-    permutationExact: c.n <= EXACT_PERMUTATION_MAX_N,
-    pTTest: ttests[i].p,
-    pTTestAdjusted: tAdjusted[i],
+    rel_delta: c.mean_a !== 0 ? c.delta / Math.abs(c.mean_a) : null,
+    p_permutation: c.p,
+    permutation_exact: c.n <= EXACT_PERMUTATION_MAX_N,
+    p_t_test: ttests[i].p,
+    p_t_test_adjusted: tAdjusted[i],
     t: ttests[i].t,
     df: ttests[i].df,
     min_p: powers[i].min_p,
@@ -489,13 +494,13 @@ export function diffRuns(a: DiffInput, b: DiffInput, opts: DiffOptions): DiffRes
   const gate = opts.gate && opts.gate.length ? checkDiffGate(opts.gate, metrics, alpha, underpowered) : null;
 
   return {
-    a: { path: a.path, kind: a.kind, label: a.label, goldenHash: a.goldenHash },
-    b: { path: b.path, kind: b.kind, label: b.label, goldenHash: b.goldenHash },
-    sameGoldenSet: a.goldenHash === b.goldenHash,
+    a: { path: a.path, kind: a.kind, label: a.label, golden_hash: a.goldenHash },
+    b: { path: b.path, kind: b.kind, label: b.label, golden_hash: b.goldenHash },
+    same_golden_set: a.goldenHash === b.goldenHash,
     forced: Boolean(opts.forced) && a.goldenHash !== b.goldenHash,
     differences: manifestDifferences(a, b),
     settings: { alpha, iterations, seed, confidence, k, top, test: 'permutation', correction: 'holm', underpowered, power: POWER },
-    queries: { paired: base.qids.length, onlyInA: base.onlyInA, onlyInB: base.onlyInB },
+    queries: { paired: base.qids.length, only_in_a: base.only_in_a, only_in_b: base.only_in_b },
     metrics,
     movers: { metric: moversMetric, k, rankings: Boolean(a.run && b.run), ...movers },
     gate,
@@ -550,15 +555,15 @@ export function topKChanges(runA: Run | null, runB: Run | null, qrels: Qrels | n
   const judged = qrels?.get(qid);
   const move = (docId: string): DocMove => {
     const rel = gradeOf(judged, docId);
-    return { docId, rankA: rA(docId), rankB: rB(docId), ...(rel !== undefined ? { rel } : {}) };
+    return { doc_id: docId, rank_a: rA(docId), rank_b: rB(docId), ...(rel !== undefined ? { rel } : {}) };
   };
   const relevantDocs = new Set<string>();
   for (const [key, rel] of judged ?? []) if (rel > 0) relevantDocs.add(rA(key) !== null || rB(key) !== null ? key : docIdOf(key));
-  const bestRank = (m: DocMove) => Math.min(m.rankA ?? Infinity, m.rankB ?? Infinity);
+  const bestRank = (m: DocMove) => Math.min(m.rank_a ?? Infinity, m.rank_b ?? Infinity);
   return {
     entered: rankedB.slice(0, k).filter((d) => !topA.has(d)).map(move),
     left: rankedA.slice(0, k).filter((d) => !topB.has(d)).map(move),
-    relevant: [...relevantDocs].map(move).sort((x, y) => bestRank(x) - bestRank(y) || (x.docId < y.docId ? -1 : x.docId > y.docId ? 1 : 0)),
+    relevant: [...relevantDocs].map(move).sort((x, y) => bestRank(x) - bestRank(y) || (x.doc_id < y.doc_id ? -1 : x.doc_id > y.doc_id ? 1 : 0)),
   };
 }
 

@@ -33,9 +33,23 @@ export const RUN_DEPTH = 1000;
 /** What the ranking rules are: part of the retrieval hash, so runs ranked by older rules show as different. */
 export const RANKING = 'prefix-stable/1';
 
+/** How an eval ranked: recorded in metrics.json and manifest.json, hashed as the retrieval hash. */
+export interface RetrievalSettings {
+  index: string;
+  mode: RetrievalMode;
+  rerank: string | null;
+  rerank_top_n: number;
+  rrf_k: number;
+  candidates: number;
+  weights: { bm25: number; vector: number };
+  depth: number;
+  ranking: string;
+  ks: number[];
+}
+
 export interface EvalOutcome {
   goldenHash: string;
-  retrieval: Record<string, unknown>;
+  retrieval: RetrievalSettings;
   retrievalHash: string;
   index: IndexManifest;
   run: Run;
@@ -117,12 +131,12 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
   const depth = Math.max(RUN_DEPTH, ...ks);
   const mode = opts.mode ?? retriever.defaultMode();
   const rerank = opts.rerank === undefined ? config.retrieval.rerank ?? null : opts.rerank;
-  const retrieval = {
+  const retrieval: RetrievalSettings = {
     index: retriever.manifest.name,
     mode,
     rerank,
-    rerankTopN: opts.rerankTopN ?? config.retrieval.rerankTopN,
-    rrfK: opts.rrfK ?? config.retrieval.rrfK,
+    rerank_top_n: opts.rerankTopN ?? config.retrieval.rerankTopN,
+    rrf_k: opts.rrfK ?? config.retrieval.rrfK,
     candidates: opts.candidates ?? config.retrieval.candidates,
     weights: opts.weights ?? config.retrieval.weights,
     depth,
@@ -151,7 +165,7 @@ export async function runEval(retriever: Retriever, config: RagConfig, golden: G
   const queryStageMs: Record<string, Record<string, number>> = {};
   const queryTexts: Record<string, string> = {};
   const common = {
-    mode, caller: opts.caller, rerank, rerankTopN: retrieval.rerankTopN, rrfK: retrieval.rrfK,
+    mode, caller: opts.caller, rerank, rerankTopN: retrieval.rerank_top_n, rrfK: retrieval.rrf_k,
     candidates: retrieval.candidates, weights: retrieval.weights, fetch: false,
   } as const;
   // The deep ranking is ids only; passages are read for reranking and for the interactive head.
@@ -246,7 +260,7 @@ export function metricsJson(outcome: EvalOutcome, golden: GoldenSet): string {
       name: outcome.index.name,
       model: outcome.index.model,
       chunker_hash: outcome.index.chunker.hash,
-      table_version: outcome.index.tableVersion,
+      table_version: outcome.index.table_version,
     },
     retrieval: outcome.retrieval,
     retrieval_hash: outcome.retrievalHash,

@@ -245,7 +245,7 @@ export function describeGateResult(r: Omit<GateResult, 'message'>): string {
 // diff-eval gates
 
 export type DiffGateRule =
-  | { kind: 'max-drop'; metric: string; maxDrop: number; source: string }
+  | { kind: 'max-drop'; metric: string; max_drop: number; source: string }
   | { kind: 'no-significant-regression'; source: string };
 
 export interface DiffGateResult {
@@ -285,7 +285,7 @@ export function parseDiffGate(expr: string): DiffGateRule[] {
         throw new UsageError(`diff gate "${clause}" does not bound a drop: diff-eval gates read the change B − A and allow a drop down to a bound`,
           `write ${metric}>=-0.01 (or ${metric}:-0.01): fail when B drops more than 0.01 below A`);
       }
-      return { kind: 'max-drop', metric, maxDrop: Math.abs(value), source: `${metric} >= ${value === 0 ? 0 : -Math.abs(value)}` };
+      return { kind: 'max-drop', metric, max_drop: Math.abs(value), source: `${metric} >= ${value === 0 ? 0 : -Math.abs(value)}` };
     }
     const m = /^([^:\s]+)\s*:\s*(.*)$/.exec(clause);
     if (!m) {
@@ -299,7 +299,7 @@ export function parseDiffGate(expr: string): DiffGateRule[] {
         `write ${metric}:-${value}`);
     }
     const maxDrop = Math.abs(value);
-    return { kind: 'max-drop', metric, maxDrop, source: maxDrop === 0 ? `${metric}:0` : `${metric}:-${maxDrop}` };
+    return { kind: 'max-drop', metric, max_drop: maxDrop, source: maxDrop === 0 ? `${metric}:0` : `${metric}:-${maxDrop}` };
   });
 }
 
@@ -323,7 +323,7 @@ export function checkDiffGate(
   const cannotReach = (c: Partial<PowerInfo>) => c.min_p !== undefined && c.min_p >= alpha;
   const tooSmall = (c: MetricComparison & Partial<PowerInfo>) => cannotReach(c) || (c.mde !== undefined && (c.mde === null || c.mde > Math.abs(c.delta)));
   const view = (c: MetricComparison & Partial<PowerInfo>, weak?: boolean) => ({
-    metric: c.metric, delta: c.delta, p: c.pAdjusted, significant: c.pAdjusted < alpha, ...(weak ? { underpowered: true } : {}),
+    metric: c.metric, delta: c.delta, p: c.p_adjusted, significant: c.p_adjusted < alpha, ...(weak ? { underpowered: true } : {}),
   });
   const power = (c: Partial<PowerInfo>) =>
     cannotReach(c) ? `the set is too small for the test to ever reach alpha ${alpha} (smallest possible p ${fmtP(c.min_p!)})`
@@ -334,11 +334,11 @@ export function checkDiffGate(
 
   const results = rules.map((rule): DiffGateResult => {
     if (rule.kind === 'no-significant-regression') {
-      const regressions = comparisons.filter((c) => c.delta < 0 && c.pAdjusted < alpha);
+      const regressions = comparisons.filter((c) => c.delta < 0 && c.p_adjusted < alpha);
       if (regressions.length) {
         return {
           rule, passed: false, metrics: comparisons.map((c) => view(c)),
-          message: `significant drop in ${regressions.map((c) => `${c.metric} (${signed(c.delta)}, p=${fmtP(c.pAdjusted)})`).join(', ')} at alpha ${alpha}`,
+          message: `significant drop in ${regressions.map((c) => `${c.metric} (${signed(c.delta)}, p=${fmtP(c.p_adjusted)})`).join(', ')} at alpha ${alpha}`,
         };
       }
       // With no allowance stated, only a test that cannot speak at all makes a drop suspect.
@@ -355,12 +355,12 @@ export function checkDiffGate(
     if (!c) {
       return { rule, passed: false, metrics: [], message: `${rule.metric} was not compared; add it to the compared metrics` };
     }
-    const tooBig = c.delta < -rule.maxDrop - NOISE;
-    const significant = c.pAdjusted < alpha;
-    const what = `${rule.metric} changed ${signed(c.delta)} (allowed drop ${fmt(rule.maxDrop)}), p=${fmtP(c.pAdjusted)} at alpha ${alpha}`;
+    const tooBig = c.delta < -rule.max_drop - NOISE;
+    const significant = c.p_adjusted < alpha;
+    const what = `${rule.metric} changed ${signed(c.delta)} (allowed drop ${fmt(rule.max_drop)}), p=${fmtP(c.p_adjusted)} at alpha ${alpha}`;
     if (!tooBig) return { rule, passed: true, metrics: [view(c)], message: `${what}: within the allowed drop` };
     if (significant) {
-      return { rule, passed: false, metrics: [view(c)], message: `${what}: significant drop larger than allowed by ${fmt(-c.delta - rule.maxDrop)}` };
+      return { rule, passed: false, metrics: [view(c)], message: `${what}: significant drop larger than allowed by ${fmt(-c.delta - rule.max_drop)}` };
     }
     if (tooSmall(c)) return { rule, metrics: [view(c, true)], ...downgrade(`${what}: not significant, but ${power(c)}`) };
     return { rule, passed: true, metrics: [view(c)], message: `${what}: drop not significant (${power(c)})` };

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
+import { normaliseArtifactFile } from './artifact-keys.js';
 
 export interface RunSummary {
   /** Absolute path of the artifact directory. */
@@ -35,7 +36,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function readJson(file: string): Obj {
-  const v: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  const v = normaliseArtifactFile(path.basename(file), JSON.parse(readFileSync(file, 'utf8')));
   if (!isObj(v)) throw new Error(`${path.basename(file)} is not a JSON object`);
   return v;
 }

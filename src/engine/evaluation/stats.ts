@@ -270,15 +270,15 @@ export interface MetricComparison {
   metric: string;
   /** Number of paired queries. */
   n: number;
-  meanA: number;
-  meanB: number;
-  /** meanB − meanA. */
+  mean_a: number;
+  mean_b: number;
+  /** mean_b − mean_a. */
   delta: number;
   ci: { lower: number; upper: number; confidence: number };
   test: SignificanceTest;
   p: number;
   /** Holm–Bonferroni adjusted across the metrics of one comparison. */
-  pAdjusted: number;
+  p_adjusted: number;
   wins: number;
   ties: number;
   losses: number;
@@ -287,8 +287,8 @@ export interface MetricComparison {
 export interface RunComparison {
   /** Queries present in both runs (the ones compared), sorted. */
   qids: string[];
-  onlyInA: string[];
-  onlyInB: string[];
+  only_in_a: string[];
+  only_in_b: string[];
   comparisons: MetricComparison[];
 }
 
@@ -314,7 +314,7 @@ export function compareRuns(
     const meanA = mean(a);
     const meanB = mean(b);
     return {
-      metric, n: qids.length, meanA, meanB, delta: meanB - meanA,
+      metric, n: qids.length, mean_a: meanA, mean_b: meanB, delta: meanB - meanA,
       ci: { lower: ci.lower, upper: ci.upper, confidence: ci.confidence }, test, p,
       ...winsTiesLosses(a, b),
     };
@@ -322,9 +322,9 @@ export function compareRuns(
   const adjusted = holmBonferroni(raw.map((r) => r.p));
   return {
     qids,
-    onlyInA: sortedQids([...inA].filter((q) => !inB.has(q))),
-    onlyInB: sortedQids([...inB].filter((q) => !inA.has(q))),
-    comparisons: raw.map((r, i) => ({ ...r, pAdjusted: adjusted[i] })),
+    only_in_a: sortedQids([...inA].filter((q) => !inB.has(q))),
+    only_in_b: sortedQids([...inB].filter((q) => !inA.has(q))),
+    comparisons: raw.map((r, i) => ({ ...r, p_adjusted: adjusted[i] })),
   };
 }
 

@@ -77,7 +77,7 @@ export async function worstQueries(
     .map(([qid, v]) => ({ qid, value: v[metric] ?? 0 }))
     .sort((a, b) => a.value - b.value || (a.qid < b.qid ? -1 : 1))
     .slice(0, opts.queries ?? 5);
-  const r = outcome.retrieval as { mode: never; rerank: string | null; rerankTopN: number; rrfK: number; candidates: number; weights: { bm25: number; vector: number }; };
+  const r = outcome.retrieval;
   const out: WorstQuery[] = [];
   for (const w of worst) {
     const q = byId.get(w.qid);
@@ -94,7 +94,7 @@ export async function worstQueries(
     // Same settings as the eval; rankings are prefix-stable in k, so these top hits are the head
     // of the ranking that was scored.
     const res = await retriever.search(q.text, {
-      mode: r.mode, k: opts.hits ?? 3, caller, rerank: r.rerank, rerankTopN: r.rerankTopN, rrfK: r.rrfK,
+      mode: r.mode, k: opts.hits ?? 3, caller, rerank: r.rerank, rerankTopN: r.rerank_top_n, rrfK: r.rrf_k,
       candidates: r.candidates, weights: r.weights, groupByDoc: unit === 'doc',
     });
     const hits = res.hits.slice(0, opts.hits ?? 3).map((h): WorstHit => ({

@@ -12,7 +12,7 @@ export interface DocumentIndexState {
   index: string;
   rows: number;
   /** Latest `indexed_at` among the document's rows, null when none is indexed. */
-  indexedAt: string | null;
+  indexed_at: string | null;
   /** current: every chunk indexed as stored; stale: some rows differ from the chunks table; partial: some chunks not indexed. */
   state: IndexState;
 }
@@ -40,9 +40,9 @@ export async function indexDocumentStates(
   const states = new Map<string, DocumentIndexState>();
   const staleDocs = new Set<string>();
   for (const r of rows) {
-    const s = states.get(r.doc_id) ?? { index: manifest.name, rows: 0, indexedAt: null, state: 'current' as IndexState };
+    const s = states.get(r.doc_id) ?? { index: manifest.name, rows: 0, indexed_at: null, state: 'current' as IndexState };
     s.rows++;
-    if (!s.indexedAt || r.indexed_at > s.indexedAt) s.indexedAt = r.indexed_at;
+    if (!s.indexed_at || r.indexed_at > s.indexed_at) s.indexed_at = r.indexed_at;
     states.set(r.doc_id, s);
     const c = chunkById.get(r.chunk_id);
     if (!c || c.row_hash !== r.row_hash || (opts.acl && (c.tenant !== r.tenant || !sameSet(c.acl ?? [], r.acl)))) staleDocs.add(r.doc_id);
@@ -76,7 +76,7 @@ const memo = new WeakMap<Store, Map<string, { key: string; result: IndexFreshnes
 export async function indexFreshness(store: Store, manifest: IndexManifest): Promise<IndexFreshness> {
   const chunksVersion = await store.latestVersion(CHUNKS);
   const version = await store.latestVersion(manifest.table);
-  if (manifest.chunks_version !== undefined && manifest.chunks_version === chunksVersion && version === manifest.tableVersion) {
+  if (manifest.chunks_version !== undefined && manifest.chunks_version === chunksVersion && version === manifest.table_version) {
     return { current: true, missing: 0, partial: 0, stale: 0, checked: 'versions' };
   }
   const slots = memo.get(store) ?? new Map<string, { key: string; result: IndexFreshness }>();

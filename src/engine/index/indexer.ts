@@ -5,10 +5,10 @@ import { UsageError } from '../errors.js';
 import { sha256, stableStringify } from '../hash.js';
 import { chunkerHash } from '../ingest/provenance.js';
 import { listModels, loadEmbedder, type Embedder } from '../models/index.js';
-import { CHUNKS, indexSchema, MANIFESTS, Store, type FtsSettings, type IndexRow } from '../store/store.js';
+import { CHUNKS, indexSchema, MANIFESTS, Store, type FtsSettings, type IndexRow, type VectorIndexParams } from '../store/store.js';
 import { arrow } from '../store/arrow.js';
 import { inListChunks } from '../sql.js';
-import { generationOf, generationTable, type IndexManifest, type RetiredTable } from '../store/manifest.js';
+import { chunkerSettings, findIndexManifest, generationOf, generationTable, type IndexManifest, type RetiredTable } from '../store/manifest.js';
 import type { ChunkRow } from '../types.js';
 
 export interface IndexOptions {
@@ -30,9 +30,9 @@ export interface IndexSummary {
   unchanged: number;
   rows: number;
   ann: boolean;
-  tableVersion: number;
+  table_version: number;
   seconds: number;
-  chunksPerSecond: number;
+  chunks_per_second: number;
   /** Extra copies of index or embedding-cache rows found and removed before the build. */
   duplicates_removed: number;
   /** The table the index now lives in (a rebuild switches to a new generation). */
@@ -41,13 +41,13 @@ export interface IndexSummary {
 
 /** Full-text settings: English stemming and stop words, as the BM25 baselines we compare with. */
 export const FTS_CONFIG: FtsSettings = {
-  withPosition: false,
-  baseTokenizer: 'simple',
+  with_position: false,
+  base_tokenizer: 'simple',
   language: 'English',
   stem: true,
-  removeStopWords: true,
+  remove_stop_words: true,
   lowercase: true,
-  asciiFolding: true,
+  ascii_folding: true,
 };
 
 /**
@@ -60,9 +60,9 @@ export const FTS_CONFIG: FtsSettings = {
 export function ftsSettings(language: FtsLanguage): FtsSettings {
   if (language === 'english') return FTS_CONFIG;
   if (language === 'cjk') {
-    return { ...FTS_CONFIG, baseTokenizer: 'ngram', ngramMinLength: 1, ngramMaxLength: 2, prefixOnly: false, stem: false, removeStopWords: false };
+    return { ...FTS_CONFIG, base_tokenizer: 'ngram', ngram_min_length: 1, ngram_max_length: 2, prefix_only: false, stem: false, remove_stop_words: false };
   }
-  if (language === 'simple') return { ...FTS_CONFIG, stem: false, removeStopWords: false };
+  if (language === 'simple') return { ...FTS_CONFIG, stem: false, remove_stop_words: false };
   return { ...FTS_CONFIG, language: language[0]!.toUpperCase() + language.slice(1) };
 }
 
@@ -91,7 +91,7 @@ const EMBEDDER_VERSION = 2;
 function embeddingId(e: Embedder): string {
   const tokenizer = path.join(e.info.dir, 'tokenizer.json');
   const tokHash = existsSync(tokenizer) ? sha256(readFileSync(tokenizer)) : '';
-  return sha256(`${e.info.id}\n${e.info.weightsSha256}\n${tokHash}\n${EMBEDDER_VERSION}`).slice(0, 16);
+  return sha256(`${e.info.id}\n${e.info.weights_sha256}\n${tokHash}\n${EMBEDDER_VERSION}`).slice(0, 16);
 }
 
 
@@ -118,7 +118,7 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   // A dot would make `idx_<name>` read as a generation of another index (see generationTable).
   if (!/^[A-Za-z0-9_-]+$/.test(opts.name)) throw new UsageError(`invalid index name "${opts.name}"`, 'use letters, digits, "-" and "_" only');
   let duplicatesRemoved = (await store.removeDuplicates(MANIFESTS, 'name')).length;
-  let manifest = await store.readManifest<IndexManifest>(opts.name);
+  let manifest = await findIndexManifest(store, opts.name);
   const modelId = await chooseModel(config, opts.model, manifest);
   const embedder = modelId ? await loadEmbedder(modelId) : null;
   if (!embedder) opts.onNotice?.('no embedding model: this index is BM25-only (pass --model ID, see `rag models list`)');
@@ -216,11 +216,11 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   if (embedder && rowCount >= config.index.annThreshold && ((changed && !small) || !ann)) {
     // HNSW inside IVF partitions, scalar-quantised; searches re-rank the survivors with exact
     // distances (refineFactor), which keeps recall@10 ≈ 1 even under a selective ACL pre-filter.
-    const numPartitions = Math.max(1, Math.ceil(rowCount / config.index.annPartitionRows));
-    const params = { numPartitions, m: 16, efConstruction: 150 };
-    opts.onNotice?.(`building ANN index (IVF-HNSW-SQ, ${numPartitions} partition${numPartitions > 1 ? 's' : ''}) over ${rowCount} rows`);
+    const partitions = Math.max(1, Math.ceil(rowCount / config.index.annPartitionRows));
+    const params: VectorIndexParams = { num_partitions: partitions, m: 16, ef_construction: 150 };
+    opts.onNotice?.(`building ANN index (IVF-HNSW-SQ, ${partitions} partition${partitions > 1 ? 's' : ''}) over ${rowCount} rows`);
     await store.createVectorIndex(table, params);
-    ann = { type: 'IVF_HNSW_SQ', params: { distanceType: 'cosine', ...params } };
+    ann = { type: 'IVF_HNSW_SQ', params: { distance_type: 'cosine', ...params } };
   } else if (rowCount < config.index.annThreshold) {
     ann = null;
   }
@@ -234,14 +234,14 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
   const next: IndexManifest = {
     name: opts.name,
     table,
-    model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weightsSha256: embedder.info.weightsSha256, dim: embedder.dim, embedding: embedding! } : null,
-    chunker: { config: config.chunking, hash: chunkerHash(config) },
+    model: embedder ? { id: embedder.info.id, kind: embedder.info.kind, weights_sha256: embedder.info.weights_sha256, dim: embedder.dim, embedding: embedding! } : null,
+    chunker: { config: chunkerSettings(config.chunking), hash: chunkerHash(config) },
     fts,
     ann,
     rows: rowCount,
-    tableVersion,
-    createdAt: manifest?.createdAt ?? nowDone,
-    updatedAt: changed || ftsChanged ? nowDone : manifest!.updatedAt,
+    table_version: tableVersion,
+    created_at: manifest?.created_at ?? nowDone,
+    updated_at: changed || ftsChanged ? nowDone : manifest!.updated_at,
     generation,
     chunks_version: chunksVersion,
     retired_tables: retired,
@@ -258,9 +258,9 @@ export async function buildIndex(store: Store, config: RagConfig, opts: IndexOpt
     unchanged: chunks.length - toAdd.length,
     rows: rowCount,
     ann: ann !== null,
-    tableVersion,
+    table_version: tableVersion,
     seconds,
-    chunksPerSecond: toAdd.length / Math.max(seconds, 1e-9),
+    chunks_per_second: toAdd.length / Math.max(seconds, 1e-9),
     duplicates_removed: duplicatesRemoved,
     table,
   };

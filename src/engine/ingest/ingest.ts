@@ -48,7 +48,7 @@ export interface IngestSummary {
   failed: number;
   /** Files in walked folders that no connector reads (a file named explicitly is never skipped). */
   unsupported: number;
-  chunksWritten: number;
+  chunks_written: number;
   documents: number;
   failures: IngestFailure[];
   /** One-line notices about the run as a whole (e.g. OCR unavailable), each once. */
@@ -56,7 +56,7 @@ export interface IngestSummary {
   skipped: IngestSkip[];
   /** Ids (documents or chunks) that had extra copies in the store, removed and rewritten by this run. */
   duplicates_removed: number;
-  storeVersion: number | null;
+  store_version: number | null;
 }
 
 /** What the walk reported on the way: unreadable folders fail (and protect what is under them), links are skipped. */
@@ -268,13 +268,13 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     deleted: 0,
     failed: 0,
     unsupported: 0,
-    chunksWritten: 0,
+    chunks_written: 0,
     documents: 0,
     failures: [],
     notices: [],
     skipped: [],
     duplicates_removed: dupDocs.length + dupChunks.length,
-    storeVersion: null,
+    store_version: null,
   };
   const seen = new Set<string>();
   const scopes: string[] = [];
@@ -295,7 +295,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
     await store.deleteWhereIn(CHUNKS, 'chunk_id', stale);
     await store.withdrawFromIndexes(docIds.filter((id) => existing.has(id)));
     await store.upsert(DOCUMENTS, documentsSchema, 'doc_id', batch.map((b) => b.doc) as unknown as Record<string, unknown>[]);
-    summary.chunksWritten += newChunks.length;
+    summary.chunks_written += newChunks.length;
   };
 
   const report: WalkReport = { failures: [], skipped: [], unreadableFolders: [] };
@@ -384,7 +384,7 @@ export async function ingest(store: Store, config: RagConfig, opts: IngestOption
   summary.skipped = report.skipped;
   summary.failed = new Set(failures.map((f) => `${f.source}:${f.line ?? ''}`)).size;
   summary.documents = (await store.readAll<{ doc_id: string }>(DOCUMENTS, ['doc_id'], 'deleted = false')).length;
-  summary.storeVersion = await store.version(DOCUMENTS);
+  summary.store_version = await store.version(DOCUMENTS);
   return summary;
 }
 

@@ -23,7 +23,7 @@ export interface LabelerProgress {
   queries: number;
   /** Share of all items (graded by anyone) this labeler graded. */
   coverage: number;
-  lastAt: string | null;
+  last_at: string | null;
 }
 
 export interface AgreementReport {
@@ -31,11 +31,11 @@ export interface AgreementReport {
   labelers: string[];
   /** Items graded by at least two of them. */
   items: number;
-  percentAgreement: number | null;
+  percent_agreement: number | null;
   kappa?: number | null;
-  weightedKappa?: number | null;
+  weighted_kappa?: number | null;
   alpha?: number | null;
-  alphaInterval?: number | null;
+  alpha_interval?: number | null;
 }
 
 export interface DisagreementRow {
@@ -73,13 +73,13 @@ export function computeStats(state: LabelState, journal: string, opts: { minSpre
   const items = new Map<string, { qid: string; key: string; grades: Map<string, number> }>();
   const adjudicated = new Set<string>();
   const progress = new Map<string, LabelerProgress>();
-  for (const l of labelers) progress.set(l, { labeler: l, graded: 0, skipped: 0, notes: 0, queries: 0, coverage: 0, lastAt: null });
+  for (const l of labelers) progress.set(l, { labeler: l, graded: 0, skipped: 0, notes: 0, queries: 0, coverage: 0, last_at: null });
   for (const [labeler, byQuery] of state.verdicts) {
     const p = progress.get(labeler)!;
     for (const [qid, byKey] of byQuery) {
       if (byKey.size > 0) p.queries++;
       for (const [key, v] of byKey) {
-        if (!p.lastAt || v.at > p.lastAt) p.lastAt = v.at;
+        if (!p.last_at || v.at > p.last_at) p.last_at = v.at;
         if (v.grade === null) {
           p.skipped++;
           continue;
@@ -96,7 +96,7 @@ export function computeStats(state: LabelState, journal: string, opts: { minSpre
   for (const n of state.notes) {
     const p = progress.get(n.labeler)!;
     p.notes++;
-    if (!p.lastAt || n.at > p.lastAt) p.lastAt = n.at;
+    if (!p.last_at || n.at > p.last_at) p.last_at = n.at;
   }
   for (const p of progress.values()) p.coverage = items.size ? p.graded / items.size : 0;
 
@@ -107,17 +107,17 @@ export function computeStats(state: LabelState, journal: string, opts: { minSpre
   const shared = ids.filter((_, u) => matrix.filter((row) => row[u] !== null).length >= 2).length;
   let agreement: AgreementReport | null = null;
   if (raters.length >= 2 && shared > 0) {
-    agreement = { method: raters.length === 2 ? 'cohen-kappa' : 'krippendorff-alpha', labelers: raters, items: shared, percentAgreement: nanToNull(percentAgreement(matrix)) };
+    agreement = { method: raters.length === 2 ? 'cohen-kappa' : 'krippendorff-alpha', labelers: raters, items: shared, percent_agreement: nanToNull(percentAgreement(matrix)) };
     if (raters.length === 2) {
       const both = ids.map((_, u) => u).filter((u) => matrix[0]![u] !== null && matrix[1]![u] !== null);
       const a = both.map((u) => matrix[0]![u]!);
       const b = both.map((u) => matrix[1]![u]!);
       const categories = [0, 1, 2, 3];
       agreement.kappa = nanToNull(cohensKappa(a, b, { categories }));
-      agreement.weightedKappa = nanToNull(cohensKappa(a, b, { categories, weights: 'quadratic' }));
+      agreement.weighted_kappa = nanToNull(cohensKappa(a, b, { categories, weights: 'quadratic' }));
     } else {
       agreement.alpha = nanToNull(krippendorffAlpha(matrix, 'ordinal'));
-      agreement.alphaInterval = nanToNull(krippendorffAlpha(matrix, 'interval'));
+      agreement.alpha_interval = nanToNull(krippendorffAlpha(matrix, 'interval'));
     }
   }
 

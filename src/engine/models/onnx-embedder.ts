@@ -64,12 +64,12 @@ export class OnnxEmbedder implements Embedder {
   }
 
   embedQueries(texts: string[]): Promise<Float32Array[]> {
-    const p = this.info.queryPrefix ?? '';
+    const p = this.info.query_prefix ?? '';
     return this.embed(texts.map((t) => p + t));
   }
 
   embedPassages(texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
-    const p = this.info.passagePrefix ?? '';
+    const p = this.info.passage_prefix ?? '';
     return this.embed(texts.map((t) => p + t), onProgress);
   }
 
@@ -81,7 +81,7 @@ export class OnnxEmbedder implements Embedder {
    * test/models/embedding-batches.test.ts checks it against embedding each text alone.
    */
   private async embed(texts: string[], onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
-    const max = this.info.maxTokens ?? 512;
+    const max = this.info.max_tokens ?? 512;
     const encoded = texts.map((t) => this.tokenizer.encode(t, max));
     const result: Float32Array[] = new Array(texts.length);
     let done = 0;

@@ -44,9 +44,9 @@ function cpuSignature(): string {
 
 /** The optimised copy's path, or null when the graph does not qualify (external data, too big). */
 export function optimisedGraphPath(info: ModelInfo): string | null {
-  if (info.weightFiles.length !== 1 || info.sizeBytes > OPTIMISED_COPY_MAX_BYTES) return null;
+  if (info.weight_files.length !== 1 || info.size_bytes > OPTIMISED_COPY_MAX_BYTES) return null;
   const modelsRoot = resolve(info.dir, ...info.id.split('/').map(() => '..'));
-  const key = createHash('sha256').update(`${info.weightsSha256}\n${ort.env.versions.common}\n${cpuSignature()}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256').update(`${info.weights_sha256}\n${ort.env.versions.common}\n${cpuSignature()}`).digest('hex').slice(0, 24);
   return join(modelsRoot, ORT_CACHE_FOLDER, `${key}.onnx`);
 }
 
@@ -57,7 +57,7 @@ export function optimisedGraphPath(info: ModelInfo): string | null {
  * a fraction of the time. A copy that cannot be written or read is skipped, never an error.
  */
 export async function openSession(info: ModelInfo): Promise<ort.InferenceSession> {
-  const file = join(info.dir, info.weightFiles[0]);
+  const file = join(info.dir, info.weight_files[0]);
   const copy = optimisedGraphPath(info);
   if (copy && exists(copy)) {
     try {

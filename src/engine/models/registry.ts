@@ -13,19 +13,20 @@ import { StoreError, UsageError } from '../errors.js';
 export type ModelKind = 'onnx-embedder' | 'static-embedder' | 'cross-encoder';
 export type Pooling = 'mean' | 'cls' | 'max';
 
+/** A model as `rag models list --json` shows it (snake_case; `rag-model.json` overrides keep their own names). */
 export interface ModelInfo {
   id: string;
   kind: ModelKind;
   dir: string;
   dim?: number;
-  sizeBytes: number;
-  weightsSha256: string;
+  size_bytes: number;
+  weights_sha256: string;
   /** Weight files actually loaded, relative to dir (onnx graph + external data, or safetensors). */
-  weightFiles: string[];
-  maxTokens?: number;
+  weight_files: string[];
+  max_tokens?: number;
   pooling?: string;
-  queryPrefix?: string;
-  passagePrefix?: string;
+  query_prefix?: string;
+  passage_prefix?: string;
 }
 
 /**
@@ -240,12 +241,12 @@ export async function weightsFingerprint(dir: string, files: string[]): Promise<
 async function infoFor(id: string, dir: string): Promise<ModelInfo> {
   const d = await detectModel(id, dir);
   const { sha256, sizeBytes } = await weightsFingerprint(dir, d.weightFiles);
-  const info: ModelInfo = { id, kind: d.kind, dir, sizeBytes, weightsSha256: sha256, weightFiles: d.weightFiles };
+  const info: ModelInfo = { id, kind: d.kind, dir, size_bytes: sizeBytes, weights_sha256: sha256, weight_files: d.weightFiles };
   if (d.dim !== undefined) info.dim = d.dim;
-  if (d.maxTokens !== undefined) info.maxTokens = d.maxTokens;
+  if (d.maxTokens !== undefined) info.max_tokens = d.maxTokens;
   if (d.pooling !== undefined) info.pooling = d.pooling;
-  if (d.queryPrefix) info.queryPrefix = d.queryPrefix;
-  if (d.passagePrefix) info.passagePrefix = d.passagePrefix;
+  if (d.queryPrefix) info.query_prefix = d.queryPrefix;
+  if (d.passagePrefix) info.passage_prefix = d.passagePrefix;
   return info;
 }
 

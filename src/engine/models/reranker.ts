@@ -27,7 +27,7 @@ export class CrossEncoderReranker implements Reranker {
   }
 
   async score(query: string, passages: string[]): Promise<number[]> {
-    const max = this.info.maxTokens ?? 512;
+    const max = this.info.max_tokens ?? 512;
     const encoded = passages.map((p) => this.tokenizer.encodePair(query, p, max));
     const order = lengthOrder(encoded.map((e) => e.inputIds.length));
     const scores = new Array<number>(passages.length);

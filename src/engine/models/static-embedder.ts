@@ -27,7 +27,7 @@ export class StaticEmbedder implements Embedder {
     medianTokenLength: number,
   ) {
     this.dim = info.dim ?? 0;
-    this.maxChars = (info.maxTokens ?? 512) * Math.max(1, medianTokenLength);
+    this.maxChars = (info.max_tokens ?? 512) * Math.max(1, medianTokenLength);
   }
 
   static async load(info: ModelInfo): Promise<StaticEmbedder> {
@@ -51,7 +51,7 @@ export class StaticEmbedder implements Embedder {
   tokenIds(text: string): number[] {
     const unk = this.tokenizer.unkTokenId;
     const ids = this.tokenizer.idsWithoutSpecials(text.slice(0, this.maxChars)).filter((id) => id !== unk && id < this.vocabSize);
-    return ids.slice(0, this.info.maxTokens ?? 512);
+    return ids.slice(0, this.info.max_tokens ?? 512);
   }
 
   embedOne(text: string): Float32Array {

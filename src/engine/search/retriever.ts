@@ -140,9 +140,9 @@ export class Retriever {
     if (!this.embedder) {
       const m = this.manifest.model!;
       const e = await loadEmbedder(m.id);
-      if (e.info.weightsSha256 !== m.weightsSha256) {
+      if (e.info.weights_sha256 !== m.weights_sha256) {
         throw new StoreError(
-          `index "${this.manifest.name}" was built with ${m.id} weights ${m.weightsSha256.slice(0, 12)}… but the model present has ${e.info.weightsSha256.slice(0, 12)}…`,
+          `index "${this.manifest.name}" was built with ${m.id} weights ${m.weights_sha256.slice(0, 12)}… but the model present has ${e.info.weights_sha256.slice(0, 12)}…`,
           'rebuild the index with `rag index --rebuild`, or restore the original model files',
         );
       }
@@ -313,7 +313,7 @@ export class Retriever {
     let params: AnnSearchParams | undefined;
     if (ann) {
       const r = this.config.retrieval;
-      const partitions = Number(ann.params.numPartitions ?? 1);
+      const partitions = Number(ann.params.num_partitions ?? 1);
       params = { nprobes: Math.min(partitions, r.nprobes), refineFactor: r.refineFactor };
       // HNSW needs ef ≥ the candidates it hands to the exact re-ranking (limit × refineFactor).
       if (ann.type === 'IVF_HNSW_SQ') params.ef = Math.max(r.ef, limit * r.refineFactor);

@@ -95,19 +95,29 @@ export const indexTableName = (name: string) => `${INDEX_TABLE_PREFIX}${name}`;
 /** Old table versions stay readable (time travel, `rag audit lineage --since`) this long. */
 export const KEEP_VERSIONS_MS = 7 * 24 * 3600 * 1000;
 
-/** Full-text tokenizer settings, as LanceDB's FTS index takes them. */
+/**
+ * Full-text tokenizer settings of an index, as its manifest records them (snake_case, like every
+ * JSON rag writes); `createSearchIndexes` hands them to LanceDB under LanceDB's own option names.
+ */
 export interface FtsSettings {
-  withPosition: boolean;
-  baseTokenizer: 'simple' | 'whitespace' | 'raw' | 'ngram';
+  with_position: boolean;
+  base_tokenizer: 'simple' | 'whitespace' | 'raw' | 'ngram';
   language: string;
   stem: boolean;
-  removeStopWords: boolean;
+  remove_stop_words: boolean;
   lowercase: boolean;
-  asciiFolding: boolean;
+  ascii_folding: boolean;
   /** Character n-gram sizes, for the `ngram` base tokenizer (CJK text has no spaces between words). */
-  ngramMinLength?: number;
-  ngramMaxLength?: number;
-  prefixOnly?: boolean;
+  ngram_min_length?: number;
+  ngram_max_length?: number;
+  prefix_only?: boolean;
+}
+
+/** IVF-HNSW-SQ build parameters, as the manifest records them. */
+export interface VectorIndexParams {
+  num_partitions: number;
+  m: number;
+  ef_construction: number;
 }
 
 /** Whether a store URI points at object storage rather than a local directory. */
@@ -328,17 +338,30 @@ export class Store {
     await this.guard();
     const t = await this.table(name);
     if (!t) throw new StoreError(`cannot index table ${name}: it does not exist`);
-    await t.createIndex('text', { config: lancedb.Index.fts(fts), replace: true });
+    const options = {
+      withPosition: fts.with_position,
+      baseTokenizer: fts.base_tokenizer,
+      language: fts.language,
+      stem: fts.stem,
+      removeStopWords: fts.remove_stop_words,
+      lowercase: fts.lowercase,
+      asciiFolding: fts.ascii_folding,
+      ...(fts.ngram_min_length !== undefined ? { ngramMinLength: fts.ngram_min_length } : {}),
+      ...(fts.ngram_max_length !== undefined ? { ngramMaxLength: fts.ngram_max_length } : {}),
+      ...(fts.prefix_only !== undefined ? { prefixOnly: fts.prefix_only } : {}),
+    };
+    await t.createIndex('text', { config: lancedb.Index.fts(options), replace: true });
     await t.createIndex('acl', { config: lancedb.Index.labelList(), replace: true });
     await t.createIndex('tenant', { config: lancedb.Index.bitmap(), replace: true });
   }
 
   /** IVF-HNSW-SQ over `vector` (cosine). */
-  async createVectorIndex(name: string, params: { numPartitions: number; m: number; efConstruction: number }): Promise<void> {
+  async createVectorIndex(name: string, params: VectorIndexParams): Promise<void> {
     await this.guard();
     const t = await this.table(name);
     if (!t) throw new StoreError(`cannot index table ${name}: it does not exist`);
-    await t.createIndex('vector', { config: lancedb.Index.hnswSq({ distanceType: 'cosine', ...params }), replace: true });
+    const config = lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: params.num_partitions, m: params.m, efConstruction: params.ef_construction });
+    await t.createIndex('vector', { config, replace: true });
   }
 
   /** Versions of a table, oldest first, with their commit times. */
@@ -402,15 +425,20 @@ export class Store {
     return arrowRows<{ name: string; json: string }>(await t.query().toArrow());
   }
 
-  async readManifest<T>(name: string): Promise<T | null> {
+  /**
+   * The stored JSON of one index manifest, as written (by this rag or an older one). Read it
+   * through `store/manifest.ts`, which brings older key spellings up to today's.
+   */
+  async readManifestJson(name: string): Promise<unknown> {
     const row = (await this.latestManifests()).find((r) => r.name === name);
-    return row ? (JSON.parse(row.json) as T) : null;
+    return row ? JSON.parse(row.json) : null;
   }
 
-  async readManifests<T>(): Promise<T[]> {
+  /** Every stored manifest's JSON, by name (see readManifestJson). */
+  async readManifestsJson(): Promise<unknown[]> {
     const rows = await this.latestManifests();
     const byName = new Map(rows.map((r) => [r.name, r]));
-    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => JSON.parse(r.json) as T);
+    return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)).map((r) => JSON.parse(r.json) as unknown);
   }
 
   async writeManifest(name: string, value: unknown): Promise<void> {

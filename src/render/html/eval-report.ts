@@ -3,6 +3,7 @@
  * timings.json, queries.json, gate.json, worst-queries.json), so any tool holding the folder can
  * re-render it. Missing optional files only drop their section.
  */
+import { normaliseArtifactFile } from '../../engine/evaluation/artifact-keys.js';
 import { rankingMetric } from '../../engine/evaluation/worst.js';
 import { HEADLINE_METRICS } from '../report.js';
 import { VERSION } from '../../version.js';
@@ -14,19 +15,17 @@ export type ArtifactTexts = Record<string, string | undefined>;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Parses one JSON file of the artifact; absent → undefined. */
+/** Parses one JSON file of the artifact (older key spellings renamed); absent → undefined. */
 export function parseFile(files: ArtifactTexts, name: string): Obj | undefined {
   const text = files[name];
   if (text === undefined) return undefined;
-  const v: unknown = JSON.parse(text);
+  const v = normaliseArtifactFile(name, JSON.parse(text));
   return isObj(v) ? v : undefined;
 }
 
-/** First defined of several spellings (keys are being migrated to snake_case). */
-export function pick(o: unknown, ...keys: string[]): unknown {
-  if (!isObj(o)) return undefined;
-  for (const k of keys) if (o[k] !== undefined) return o[k];
-  return undefined;
+/** A field of a parsed file that may be absent or not an object. */
+export function pick(o: unknown, key: string): unknown {
+  return isObj(o) ? o[key] : undefined;
 }
 
 const str = (v: unknown, fallback = '—') => (v === undefined || v === null ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
@@ -156,8 +155,8 @@ function factsSection(metrics: Obj, manifest: Obj | undefined): Raw {
   const facts: Array<[string, string]> = [
     ['golden set', `${str(golden.source)} (${str(golden.queries)} queries)`],
     ['golden hash', str(golden.hash)],
-    ['index', `${str(index.name)}, table version ${str(pick(index, 'tableVersion', 'table_version'))}`],
-    ['model', model ? `${str(model.id)} (${str(model.dim)}d), weights ${str(pick(model, 'weightsSha256', 'weights_sha256'))}` : 'none (BM25 only)'],
+    ['index', `${str(index.name)}, table version ${str(pick(index, 'table_version'))}`],
+    ['model', model ? `${str(model.id)} (${str(model.dim)}d), weights ${str(pick(model, 'weights_sha256'))}` : 'none (BM25 only)'],
     ['chunker', chunker ? `${str(chunker.hash)} ${str(chunker.config)}` : str(pick(index, 'chunker_hash'))],
     ['retrieval', Object.keys(retrieval).sort().map((k) => `${k}=${str(retrieval[k])}`).join(' · ')],
     ['retrieval hash', str(metrics.retrieval_hash)],
