@@ -20,21 +20,13 @@ import { answerJson } from './answer.js';
 import { ensurePrivateDir, socketPath } from './local-socket.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { RetrieverPool } from './pool.js';
+import type { QueryBody } from './schemas.js';
 
 /** What `rag query` sends: its flags, plus what the daemon checks before answering. */
-export interface LocalQuery {
+/** The HTTP body plus what only the store's owner may send: which store and config, and a profile. */
+export interface LocalQuery extends QueryBody {
   db: string;
   config_fingerprint: string;
-  query: string;
-  mode?: 'hybrid' | 'bm25' | 'vector';
-  k?: number;
-  index?: string;
-  filter?: string;
-  rerank?: boolean | string;
-  rerank_top_n?: number;
-  rrf_k?: number;
-  as?: string[];
-  tenant?: string;
   profile?: string;
 }
 
