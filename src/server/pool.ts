@@ -10,10 +10,11 @@
  * versions; a retired generation is closed when its last lease is returned.
  */
 import type { RagConfig } from '../engine/config.js';
-import { errorMessage, StoreError } from '../engine/errors.js';
+import { StoreError } from '../engine/errors.js';
 import { Retriever } from '../engine/search/retriever.js';
 import { readIndexManifest } from '../engine/store/manifest.js';
 import { DOCUMENTS, Store } from '../engine/store/store.js';
+import { userFacingError } from '../engine/store/store-errors.js';
 
 /** What identifies the data a generation serves. */
 export interface Stamp {
@@ -181,7 +182,8 @@ export class RetrieverPool {
         this.opts.onSwap?.(g.stamp, stamp);
       } catch (err) {
         // A writer mid-rebuild can leave the index briefly unreadable: keep serving what we have.
-        const msg = errorMessage(err);
+        // One line a key holder may read (the 500 after --stale-limit carries it): never the raw library text.
+        const msg = userFacingError(err).message;
         if (this.lastError.get(index) !== msg) this.opts.notice(`index "${index}": keeping ${stampLabel(g.stamp)}, the new version is not readable yet (${msg})`);
         this.lastError.set(index, msg);
         if (!this.failingSince.has(index)) this.failingSince.set(index, Date.now());
