@@ -178,9 +178,12 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
-  app.get('/healthz', async () => {
+  app.get('/healthz', async (_req, reply) => {
     const s = o.pool.stamp(o.index);
-    return { status: 'ok', index: o.index, index_version: s ? stampLabel(s) : null, uptime_s: Math.round(process.uptime()) };
+    // A load balancer must stop sending queries to a server that withholds its answers.
+    const withheld = o.pool.withheld(o.index);
+    if (withheld) reply.code(503);
+    return { status: withheld ? 'withheld' : 'ok', index: o.index, index_version: s ? stampLabel(s) : null, uptime_s: Math.round(process.uptime()) };
   });
   app.get('/metrics', async (_req, reply) => reply.type(o.metrics.contentType).send(await o.metrics.text()));
   const doc = openApiDocument(VERSION);

@@ -114,14 +114,8 @@ export class RetrieverPool {
 
   /** The generation current now, held until `release()`. */
   async acquire(index: string): Promise<Lease> {
-    const since = this.failingSince.get(index);
-    const limit = this.opts.staleLimitMs ?? 60_000;
-    if (since !== undefined && Date.now() - since > limit) {
-      throw new StoreError(
-        `index "${index}" has a newer version this server could not read for ${Math.round((Date.now() - since) / 1000)} s (${this.lastError.get(index) ?? 'unknown error'}); answers are withheld rather than served from the old version, which may still show withdrawn documents`,
-        'fix what the server log names (often a model missing from its RAG_MODELS_DIR), or restart rag serve',
-      );
-    }
+    const withheld = this.withheld(index);
+    if (withheld) throw withheld;
     const g = this.current.get(index) ?? (await this.open(index));
     g.refs++;
     let released = false;
@@ -137,6 +131,17 @@ export class RetrieverPool {
         if (this.drained && this.idle()) this.drained();
       },
     };
+  }
+
+  /** Why answers from `index` are withheld (a newer version unreadable past the stale limit), or null. */
+  withheld(index: string): StoreError | null {
+    const since = this.failingSince.get(index);
+    const limit = this.opts.staleLimitMs ?? 60_000;
+    if (since === undefined || Date.now() - since <= limit) return null;
+    return new StoreError(
+      `index "${index}" has a newer version this server could not read for ${Math.round((Date.now() - since) / 1000)} s (${this.lastError.get(index) ?? 'unknown error'}); answers are withheld rather than served from the old version, which may still show withdrawn documents`,
+      'fix what the server log names (often a model missing from its RAG_MODELS_DIR), or restart rag serve',
+    );
   }
 
   stamp(index: string): Stamp | null {

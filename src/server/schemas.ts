@@ -131,6 +131,11 @@ const failures = {
 };
 
 /** The OpenAPI 3.1 document served at `/openapi.json`. */
+const health = {
+  type: 'object',
+  properties: { status: { type: 'string', enum: ['ok', 'withheld'] }, index: { type: 'string' }, index_version: { type: 'string' }, uptime_s: { type: 'number' } },
+} as const;
+
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -169,10 +174,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: {
           summary: 'Liveness and the index version served',
           responses: {
-            '200': json(
-              { type: 'object', properties: { status: { type: 'string' }, index: { type: 'string' }, index_version: { type: 'string' }, uptime_s: { type: 'number' } } },
-              'serving',
-            ),
+            '200': json(health, 'serving'),
+            '503': json(health, 'answers withheld: a newer index version has been unreadable past --stale-limit (status "withheld")'),
           },
         },
       },

@@ -130,8 +130,12 @@ describe('a newer version the server cannot read', () => {
     await waitFor(async () => (await ask()).status === 500, 20_000, 'answers to be withheld');
     const r = await ask();
     expect(r.json().error.message).toMatch(/^index "default" has a newer version this server could not read for \d+ s .*answers are withheld/);
+    const health = await request(`${s.url}/healthz`);
+    expect(health.status).toBe(503);
+    expect(health.json().status).toBe('withheld');
     // Back to a model the server has: served again, without a restart.
     expect(store.cli(['index', '--model', STATIC_MODEL, '--rebuild']).code).toBe(0);
     await waitFor(async () => (await ask()).status === 200, 20_000, 'the readable version to be served');
+    expect((await request(`${s.url}/healthz`)).json().status).toBe('ok');
   }, 300_000);
 });
