@@ -4,7 +4,7 @@
  * MCP answer an API key's holder (`caller`): nothing about other tenants or unseen documents. The
  * local socket answers the store's owner, as the CLI does.
  */
-import { indexFreshness, type IndexFreshness } from '../engine/index/freshness.js';
+import type { IndexFreshness } from '../engine/index/freshness.js';
 import { explainEmpty, type ExplainAudience } from '../engine/search/explain.js';
 import type { SearchResult } from '../engine/search/retriever.js';
 import type { Caller } from '../engine/types.js';
@@ -20,7 +20,8 @@ export async function answerJson(
   audience: ExplainAudience,
 ): Promise<{ json: Record<string, unknown>; freshness: IndexFreshness }> {
   const m = lease.retriever.manifest;
-  const freshness = await indexFreshness(lease.store, m);
+  // Known per generation (the pool takes it when it builds one): no version reads per request.
+  const freshness = lease.freshness;
   const explanation = res.hits.length ? null : await explainEmpty(lease.store, caller, filterKeys, audience);
   const json = queryResultJson(query, res, { index: m.name, model: m.model?.id ?? null, caller, freshness, explanation, audience });
   return { json, freshness };

@@ -11,6 +11,7 @@
  */
 import type { RagConfig } from '../engine/config.js';
 import { StoreError } from '../engine/errors.js';
+import { indexFreshness, type IndexFreshness } from '../engine/index/freshness.js';
 import { Retriever } from '../engine/search/retriever.js';
 import { readIndexManifest } from '../engine/store/manifest.js';
 import { DOCUMENTS, Store } from '../engine/store/store.js';
@@ -37,6 +38,8 @@ class Generation {
     readonly store: Store,
     readonly retriever: Retriever,
     readonly stamp: Stamp,
+    /** Taken once when the generation is built: a change to the chunks changes the stamp, and so builds the next one. */
+    readonly freshness: IndexFreshness,
   ) {}
 
   closeIfIdle(): void {
@@ -51,6 +54,8 @@ export interface Lease {
   readonly retriever: Retriever;
   readonly store: Store;
   readonly stamp: Stamp;
+  /** Whether this generation's index is behind the chunks (see engine/index/freshness.ts). */
+  readonly freshness: IndexFreshness;
   /** Idempotent. */
   release(): void;
 }
@@ -105,7 +110,7 @@ export class RetrieverPool {
       const stamp = await probe(store, index);
       const retriever = await Retriever.open(store, this.opts.config, index);
       await retriever.warm();
-      return this.track(new Generation(store, retriever, stamp));
+      return this.track(new Generation(store, retriever, stamp, await indexFreshness(store, retriever.manifest)));
     } catch (err) {
       store.close();
       throw err;
@@ -123,6 +128,7 @@ export class RetrieverPool {
       retriever: g.retriever,
       store: g.store,
       stamp: g.stamp,
+      freshness: g.freshness,
       release: () => {
         if (released) return;
         released = true;
@@ -176,8 +182,9 @@ export class RetrieverPool {
         }
         const retriever = await Retriever.open(fresh, this.opts.config, index);
         await retriever.warm();
+        const freshness = await indexFreshness(fresh, retriever.manifest);
         if (this.closing) continue;
-        const next = this.track(new Generation(fresh, retriever, stamp));
+        const next = this.track(new Generation(fresh, retriever, stamp, freshness));
         fresh = null; // owned by the generation now
         this.current.set(index, next);
         this.slots.set(index, Promise.resolve(next));

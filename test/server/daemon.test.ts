@@ -159,3 +159,21 @@ describe('without a daemon', () => {
     expect(String(refused)).toMatch(/no local socket: .* is not a directory only you can enter/);
   });
 });
+
+describe('a stale index through the daemon', () => {
+  it('says so as in-process: the same note on stderr and the same index_freshness', async () => {
+    // An ingest without `rag index`: the index is now behind the chunks (last test: it changes the store).
+    writeFileSync(path.join(dir, 'docs', 'stale-note.md'), '# Stale note\n\nA document ingested but never indexed.\n');
+    expect(rag(['--db', db, '--config', FIXTURE_CONFIG, '-q', 'ingest', 'docs'], { cwd: dir }).code).toBe(0);
+    const inProcess = query(['--json', 'stale note', '--mode', 'bm25', '--no-daemon']);
+    expect(inProcess.json().index_freshness).toMatchObject({ current: false, missing_documents: 1 });
+    // The daemon serves the new documents version once it has refreshed (default every second).
+    let viaDaemon = query(['--json', 'stale note', '--mode', 'bm25']);
+    await waitFor(() => (viaDaemon = query(['--json', 'stale note', '--mode', 'bm25'])).json().index_freshness.current === false, 20_000, 'the daemon to see the ingest');
+    // And it was the daemon that answered (its access log), not an in-process fallback.
+    expect(await daemonAnswered(() => (viaDaemon = query(['--json', 'stale note', '--mode', 'bm25'])))).toBeGreaterThanOrEqual(1);
+    expect(viaDaemon.json().index_freshness).toEqual(inProcess.json().index_freshness);
+    expect(viaDaemon.stderr).toBe(inProcess.stderr);
+    expect(viaDaemon.stderr).toMatch(/^note: index "default" is behind the chunks \(1 document missing\)/);
+  }, 60_000);
+});
