@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import type { ConnectorKind, ParsedDocument } from '../engine/types.js';
 import { InputError } from '../engine/errors.js';
-import { validatePrincipal } from '../engine/acl.js';
+import { parseAclCell } from '../engine/acl.js';
 import { baseTitle, decodeUtf8Strict, normaliseText, paragraphBlocks } from './normalise.js';
 import { assemble, tidyLine, type Piece } from './pieces.js';
 import { openPackage } from './zip.js';
@@ -230,27 +230,14 @@ export function sheetsToRecords(sheets: Sheet[], relPath: string, connector: Con
         continue;
       }
       let acl: string[] | undefined;
-      const aclText = cell(aclCol);
-      // A mapped ACL column left blank names no reader: refused, never the configured default (which may be public).
-      if (aclCol !== undefined && !aclText) {
-        fail(`acl column "${rule.acl}" is empty: refused, an empty ACL never falls back to the default; list who may see the row, e.g. "group:hr, user:alice" or "public"`, docId);
-        continue;
-      }
-      if (aclText) {
-        const principals = aclText.split(/[\s,;]+/).filter(Boolean);
-        const bad = principals.find((p) => {
-          try {
-            validatePrincipal(p);
-            return false;
-          } catch {
-            return true;
-          }
-        });
-        if (bad) {
-          fail(`acl column "${rule.acl}" holds "${bad}", which is not a principal (public, user:NAME, group:NAME, role:NAME, service:NAME)`, docId);
+      if (aclCol !== undefined) {
+        // A mapped ACL cell is the row's whole ACL: blank or invalid refuses the row (acl.ts policy).
+        const parsed = parseAclCell(cell(aclCol));
+        if ('error' in parsed) {
+          fail(`acl column "${rule.acl}" ${parsed.error}; ${parsed.fix}`, docId);
           continue;
         }
-        acl = principals;
+        acl = parsed.acl;
       }
       seen.set(docId, place);
       const text = normaliseText(bodyCols.map((i) => (cell(i) ? `${columns[i]}: ${cell(i)}` : '')).filter(Boolean).join('\n'));

@@ -51,6 +51,21 @@ export function parseAclValue(v: unknown): { acl: string[] } | { error: string; 
 }
 
 /**
+ * Reads an ACL from a spreadsheet cell, where several principals share one cell ("group:hr,
+ * user:alice" or space-separated). The same policy as `parseAclValue`: blank or an invalid
+ * principal is refused, never the configured default.
+ */
+export function parseAclCell(text: string): { acl: string[] } | { error: string; fix: string } {
+  const principals = text.split(/[\s,;]+/).filter(Boolean);
+  if (principals.length === 0) {
+    return { error: 'is empty: refused, an empty ACL never falls back to the default', fix: 'list who may see the row, e.g. "group:hr, user:alice" or "public"' };
+  }
+  const bad = principals.find((p) => !PRINCIPAL_RE.test(p));
+  if (bad !== undefined) return { error: `holds "${bad}", which is not a principal`, fix: 'use public, user:NAME, group:NAME, role:NAME or service:NAME' };
+  return { acl: principals };
+}
+
+/**
  * Builds the caller from flags or a config profile. Everyone holds `public`; the tenant defaults
  * to the configured default tenant, so a caller never sees another tenant by omission.
  */
