@@ -205,7 +205,9 @@ export class Retriever {
     // query embedding synchronously on this thread, and LanceDB's result stream needs this thread
     // between batches, so a BM25 search started first still waits for the embedding (BM25 3.6 ms +
     // a 6 ms block = 10.7 ms, not 6); BM25 and vector searches run together took 7.0 ms against
-    // 7.2 ms one after the other, on 2 cores.
+    // 7.2 ms one after the other, on 2 cores. The embedding on a worker thread (BM25 meanwhile)
+    // measured the same on 2 cores, and onnxruntime-node 1.21 aborts the process once sessions
+    // run on two threads (README, Performance): not worth a second code path.
     const vector = mode !== 'bm25' ? await this.queryVector(query, timings) : null;
     const pass = async (depth: number) => {
       const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
