@@ -9,7 +9,7 @@ import { importInto, parseCsv, parseImport } from '../src/engine/labeling/import
 import {
   actionsOf, decideGolden, Journal, journalPathFor, judgmentKey, lowerMedian, readJournal, replay, tally, verdictOf, type JournalEvent, type LabelEvent,
 } from '../src/engine/labeling/journal.js';
-import { readHolder, withFileLock } from '../src/engine/labeling/lock.js';
+import { readHolder, withFileLock } from '../src/engine/file-lock.js';
 import { exportGolden } from '../src/render/golden-export.js';
 import { availableSystems, poolCandidates, seededShuffle, type PoolSearcher } from '../src/engine/labeling/pool.js';
 import { computeStats, labelStats } from '../src/engine/labeling/stats.js';

@@ -193,6 +193,7 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
     work(req, async (t) => {
       const b = req.body;
       const caller = callerFor(t.key, { as: b.as, tenant: b.tenant });
+      const filter = b.filter ? parseFilter(b.filter) : null;
       let lease = t.lease;
       if (b.index && b.index !== o.index) {
         lease = await o.pool.acquire(b.index); // an unknown name is a UsageError: 400 naming the indexes there are
@@ -202,13 +203,12 @@ export async function buildHttpApp(o: HttpOptions): Promise<FastifyInstance> {
           mode: b.mode,
           k: b.k ?? o.config.retrieval.k,
           caller,
-          filterSql: b.filter ? parseFilter(b.filter).sql : undefined,
+          filterSql: filter?.sql,
           rerank: resolveRerank(b.rerank, o.config),
           rerankTopN: b.rerank_top_n,
           rrfK: b.rrf_k,
         });
         o.metrics.search(res);
-        const filter = b.filter ? parseFilter(b.filter) : null;
         return (await answerJson(lease, b.query, res, caller, filter?.metadataKeys, 'caller')).json;
       } finally {
         if (lease !== t.lease) lease.release();

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { PUBLIC, validatePrincipal } from '../engine/acl.js';
 import { InputError, UsageError } from '../engine/errors.js';
-import { withFileLock } from '../engine/labeling/lock.js';
+import { withFileLock } from '../engine/file-lock.js';
 import type { Caller } from '../engine/types.js';
 
 export const DEFAULT_KEYS_FILE = 'rag.keys.json';

@@ -22,8 +22,10 @@ import type { ServiceMetrics } from './metrics.js';
 import type { RetrieverPool } from './pool.js';
 import type { QueryBody } from './schemas.js';
 
-/** What `rag query` sends: its flags, plus what the daemon checks before answering. */
-/** The HTTP body plus what only the store's owner may send: which store and config, and a profile. */
+/**
+ * What `rag query` sends: the HTTP body, plus what the daemon checks before answering (which store
+ * and config) and what only the store's owner may send (a config profile).
+ */
 export interface LocalQuery extends QueryBody {
   db: string;
   config_fingerprint: string;

@@ -55,13 +55,14 @@ export function buildMcpServer(o: McpOptions): McpServer {
     async ({ query, k, mode, filter }): Promise<ToolResult> => {
       const lease = await o.pool.acquire(o.index);
       try {
+        const parsed = filter ? parseFilter(filter) : null;
         const res = await lease.retriever.search(query, {
           mode,
           k: k ?? o.config.retrieval.k,
           caller: o.caller,
-          filterSql: filter ? parseFilter(filter).sql : undefined,
+          filterSql: parsed?.sql,
         });
-        const { json } = await answerJson(lease, query, res, o.caller, filter ? parseFilter(filter).metadataKeys : undefined, 'caller');
+        const { json } = await answerJson(lease, query, res, o.caller, parsed?.metadataKeys, 'caller');
         const text = res.hits.length
           ? res.hits.map((h) => `[${h.rank}] ${h.chunk.title} — ${h.chunk.source} (doc_id: ${h.chunk.doc_id}, score ${h.score.toFixed(4)})\n${h.chunk.text}`).join('\n\n')
           : `no results for "${query}"`;

@@ -130,12 +130,13 @@ const failures = {
   '503': json(error, 'the request timed out, or the service is shutting down'),
 };
 
-/** The OpenAPI 3.1 document served at `/openapi.json`. */
+/** The `/healthz` answer, 200 when serving and 503 when answers are withheld. */
 const health = {
   type: 'object',
   properties: { status: { type: 'string', enum: ['ok', 'withheld'] }, index: { type: 'string' }, index_version: { type: 'string' }, uptime_s: { type: 'number' } },
 } as const;
 
+/** The OpenAPI 3.1 document served at `/openapi.json`. */
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',

@@ -31,7 +31,7 @@ import { InputError, UsageError } from '../errors.js';
 import { formatGoldenJsonl, MAX_GRADE, parseGoldenJsonl, type GoldenQuery } from '../evaluation/goldens.js';
 import type { Qrels } from '../evaluation/qrels.js';
 import { sha256 } from '../hash.js';
-import { withFileLock } from './lock.js';
+import { withFileLock } from '../file-lock.js';
 
 export type JudgmentUnit = 'doc' | 'chunk';
 export type ActionType = 'grade' | 'skip' | 'undo' | 'note';

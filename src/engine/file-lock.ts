@@ -1,15 +1,15 @@
 /**
- * A short-lived lock file around each rewrite of a golden file, so several `rag label` sessions
- * (and `--import`) can work on one golden set at the same time: their journal appends never
- * conflict (one O_APPEND write each), and the lock serialises only the read-check-rewrite of the
- * golden file itself (milliseconds), which is where a hand edit could otherwise be lost.
+ * A short-lived lock file around a read-check-rewrite of a small file that several processes may
+ * change at once: a golden file (several `rag label` sessions and `--import` on one golden set;
+ * their journal appends never conflict, one O_APPEND write each, so only the rewrite of the
+ * golden file itself is serialised, for milliseconds) and the API keys file (`rag keys`).
  *
  * The file says who holds it (pid, host, labeler, since). A lock whose process is gone (same
  * host, pid not alive) or that is older than any rewrite can take is stale and is broken.
  */
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import os from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 export interface LockHolder {
   pid: number;
