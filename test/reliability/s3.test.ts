@@ -64,6 +64,24 @@ describe('two writers on one s3:// store', () => {
     expect(duplicated(await tableCounts(db))).toEqual([]);
   }, 1_200_000);
 
+  it('the first writers of fresh stores race to create the lease table: every one gets the lease in turn', async (ctx) => {
+    // One CI run failed here once: a writer listed the lease table another was still creating,
+    // and opening it said "not found" (exit 3). Four fresh stores × 3 writers starting together.
+    needServer(ctx);
+    const dir = tempDir('rag-rel-s3first-');
+    writeBeir(path.join(dir, 'corpus'), ids('f', 20).map((id) => beirLine(id)));
+    const stores = [0, 1, 2, 3].map((i) => `s3://${BUCKET}/first-${i}`);
+    const runs = await Promise.all(
+      stores.flatMap((db) => [0, 1, 2].map(() => ragAsync(['--db', db, '--json', '-q', 'ingest', '--format', 'beir', 'corpus', '--wait'], { cwd: dir, env: s3.env }))),
+    );
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    for (const db of stores) {
+      const counts = await tableCounts(db);
+      expect(duplicated(counts)).toEqual([]);
+      expect(count(counts, 'documents')).toBe(20);
+    }
+  }, 600_000);
+
   it('a lease holder killed with SIGKILL is taken over at once by a writer on the same host', async (ctx) => {
     needServer(ctx);
     const dir = tempDir('rag-rel-s3k-');

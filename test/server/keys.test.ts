@@ -14,7 +14,8 @@ describe('API keys file', () => {
     const { key, record } = addKey(f, { principals: ['group:hr', 'user:ann'], tenant: 'acme', name: 'portal' });
     expect(key).toMatch(/^rag_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     const text = readFileSync(f, 'utf8');
-    expect(text).not.toContain(key.split('_')[2]);
+    // The secret is everything after `rag_<id>_` (base64url: it may hold `_` itself).
+    expect(text).not.toContain(key.slice(`rag_${record.id}_`.length));
     expect(text).toContain(record.hash);
     expect(statSync(f).mode & 0o777).toBe(0o600);
     expect(readKeys(f)).toEqual([record]);

@@ -257,7 +257,25 @@ interface LeaseRow {
 
 const FREE_ROW: LeaseRow = { slot: 'writer', holder: '', pid: 0, host: '', command: '', started_at: '', expires_at: 0 };
 
+/**
+ * The lease table, created by whichever writer comes first. A table another writer is creating
+ * right now can be listed before its first version is readable (the object store shows its folder
+ * first): opening it then says "not found", so the open is retried for as long as a creator takes.
+ */
 async function leaseTable(conn: lancedb.Connection): Promise<lancedb.Table> {
+  const deadline = Date.now() + LEASE_SETTLE_MS;
+  for (;;) {
+    try {
+      return await openLeaseTable(conn);
+    } catch (err) {
+      const raw = err instanceof Error ? err.message : String(err);
+      if (Date.now() > deadline || !/not found|does not exist/i.test(raw)) throw err;
+      await sleep(POLL_LOCAL_MS);
+    }
+  }
+}
+
+async function openLeaseTable(conn: lancedb.Connection): Promise<lancedb.Table> {
   if (!(await conn.tableNames()).includes(LEASE_TABLE)) {
     try {
       await conn.createTable(LEASE_TABLE, [{ ...FREE_ROW }], { mode: 'create' });
