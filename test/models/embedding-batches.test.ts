@@ -9,9 +9,9 @@
  * A vector that equals its text alone equals it in any batch, so it also equals what the embedder
  * produced before batches were capped by tokens (32 rows per batch then).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadEmbedder, resolveModel } from '../../src/engine/models/index.js';
 import { BATCH_TOKENS, OnnxEmbedder } from '../../src/engine/models/onnx-embedder.js';
@@ -85,19 +85,34 @@ describe.skipIf(!present && !inCI)('MiniLM vectors do not depend on batching', (
       expect(existsSync(copy)).toBe(false);
       const sample = texts().filter((_, i) => [0, 4, 8, 9, 17, 22].includes(i)); // 1 to 60 sentences
 
+      // The single-file copy older versions kept under the same key goes when the new one is saved.
+      const older = `${dirname(copy)}.onnx`;
+      mkdirSync(join(root, ORT_CACHE_FOLDER), { recursive: true });
+      writeFileSync(older, 'an older copy');
       const first = await OnnxEmbedder.load(info); // optimises the graph and saves the copy
       expect(existsSync(copy)).toBe(true);
+      expect(existsSync(older)).toBe(false);
+      // The graph is small; its weights sit beside it in a file of their own, mapped on load.
+      const weights = join(dirname(copy), 'weights.bin');
+      expect(statSync(copy).size).toBeLessThan(1e6);
+      expect(statSync(weights).size).toBeGreaterThan(1e7);
       expect(readdirSync(join(root, ORT_CACHE_FOLDER)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       const a = await first.embedPassages(sample);
       const second = await OnnxEmbedder.load(info); // opens the copy, optimisation off
       const b = await second.embedPassages(sample);
       a.forEach((v, i) => expect(bytes(v).equals(bytes(b[i]!))).toBe(true));
 
-      writeFileSync(copy, 'not an onnx graph');
-      const third = await OnnxEmbedder.load(info);
-      const c = await third.embedPassages(sample);
-      a.forEach((v, i) => expect(bytes(v).equals(bytes(c[i]!))).toBe(true));
-      expect(statSync(copy).size).toBeGreaterThan(1e6); // rebuilt in place
+      // A broken graph, then weights cut short (a full disk): each is rebuilt, same bytes.
+      for (const [file, breakIt] of [
+        [copy, () => writeFileSync(copy, 'not an onnx graph')],
+        [weights, () => truncateSync(weights, 1000)],
+      ] as const) {
+        breakIt();
+        const again = await OnnxEmbedder.load(info);
+        const c = await again.embedPassages(sample);
+        a.forEach((v, i) => expect(bytes(v).equals(bytes(c[i]!)), file).toBe(true));
+        expect(statSync(weights).size, file).toBeGreaterThan(1e7); // rebuilt in place
+      }
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
