@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseQueryArgs } from '../../src/server/daemon-client.js';
+import { parseQueryArgs, parseResponse } from '../../src/server/daemon-client.js';
 import { FIXTURE_CONFIG, rag, tempDir } from '../helpers/cli.js';
 import { fixtureStore, startServe, waitFor, type Served } from './serve-process.js';
 
@@ -134,6 +134,29 @@ describe('parseQueryArgs (what the client hands to the daemon)', () => {
       ['query', 'a', '--db='],
     ]) {
       expect(parseQueryArgs(args), args.join(' ')).toBeNull();
+    }
+  });
+});
+
+describe('parseResponse (the client reads the daemon\'s HTTP answer by hand)', () => {
+  const res = (s: string) => parseResponse(Buffer.from(s, 'utf8'));
+  it('takes a complete Content-Length answer, multi-byte text included', () => {
+    const body = '{"q":"ünïcödé"}';
+    expect(res(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)).toEqual({ status: 200, text: body });
+    expect(res('HTTP/1.1 409 Conflict\r\ncontent-length: 2\r\n\r\n{}')).toEqual({ status: 409, text: '{}' });
+  });
+  it('declines anything else, so the CLI runs the query itself', () => {
+    for (const raw of [
+      '',
+      'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{"cut":', // cut short
+      'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n', // headers never ended
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 2\r\n\r\n{}',
+      'HTTP/1.1 200 OK\r\n\r\n{}', // no length
+      'HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n{}',
+      'HTTP/2 200\r\ncontent-length: 2\r\n\r\n{}',
+      'SSH-2.0-OpenSSH\r\n\r\n',
+    ]) {
+      expect(res(raw), JSON.stringify(raw)).toBeNull();
     }
   });
 });
