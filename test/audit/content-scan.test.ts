@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { scanText, severityAtLeast, type Finding } from '../../src/engine/audit/content-scan.js';
+import { skeleton, stripInvisible } from '../../src/engine/audit/hidden.js';
 import { loadCorpus } from '../../bench/audit-detection.js';
 import { RULES } from '../../src/engine/audit/rules.js';
 import { cardBrand, ibanValid, isPlaceholder, luhnValid, ssnValid } from '../../src/engine/audit/validators.js';
@@ -170,5 +171,48 @@ describe('Markdown documents for the end-to-end audit', () => {
   });
   it('prompt-injection-primer.md, a security article, has no finding ≥ medium', () => {
     expect(scanDoc('prompt-injection-primer.md').filter((f) => severityAtLeast(f.severity, 'medium'))).toEqual([]);
+  });
+});
+
+describe('stripInvisible and skeleton: the shortcut for text with nothing to strip or map', () => {
+  // A seeded walk over an alphabet of plain letters, invisible characters, tag characters (surrogate
+  // pairs), lone surrogates, look-alikes and fullwidth forms: the shortcut must give exactly what
+  // the character-by-character definition gives, with and without anything to change.
+  const alphabet = ['a', 'Z', ' ', '\n', 'é', 'κ', 'α', 'о', 'Ꭺ', '\u200B', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u{E0041}', '\u{E007F}', '\u{E0080}', '\uDB40', '\uDC41', 'ｉ', '～', '😀', 'ǃ'];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const strings = Array.from({ length: 3000 }, (_, i) => {
+    const pool = i % 2 ? alphabet.slice(0, 5) : alphabet; // half with nothing to change
+    return Array.from({ length: rand(40) }, () => pool[rand(pool.length)]).join('');
+  });
+  const isInvisible = (cp: number) => (cp >= 0x200b && cp <= 0x200d) || cp === 0x2060 || cp === 0xfeff || cp === 0x00ad || (cp >= 0xe0000 && cp <= 0xe007f);
+
+  it('stripInvisible keeps every other code unit and maps each back to its offset', () => {
+    for (const s of strings) {
+      const want: string[] = [];
+      const map: number[] = [];
+      for (let i = 0; i < s.length; ) {
+        const cp = s.codePointAt(i)!;
+        const w = cp > 0xffff ? 2 : 1;
+        if (!isInvisible(cp)) for (let k = 0; k < w; k++) (want.push(s[i + k]!), map.push(i + k));
+        i += w;
+      }
+      map.push(s.length);
+      expect(stripInvisible(s), JSON.stringify(s)).toEqual({ text: want.join(''), map });
+    }
+  });
+
+  it('skeleton maps look-alikes and fullwidth forms one to one, and nothing else', () => {
+    for (const s of strings) {
+      const out = skeleton(s);
+      expect(out.length).toBe(s.length);
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0xff01 && c <= 0xff5e) expect(out.charCodeAt(i)).toBe(c - 0xfee0);
+        else if (/[a-zA-Z \n\u00E9\uD800-\uDFFF\u200B-\u200D\u2060\uFEFF\u00AD]/.test(s[i]!)) expect(out[i]).toBe(s[i]);
+      }
+    }
+    expect(skeleton('іgnоrе ａｌｌ')).toBe('ignore all');
+    expect(skeleton('plain text')).toBe('plain text');
   });
 });

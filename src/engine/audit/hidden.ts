@@ -16,8 +16,13 @@ export interface StrippedText {
   map: number[];
 }
 
+/** The characters stripInvisible removes (tag characters are the surrogate pairs DB40 DC00–DC7F). */
+const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]|\uDB40[\uDC00-\uDC7F]/;
+
 /** Remove zero-width, soft-hyphen and tag characters, keeping a map back to original offsets. */
 export function stripInvisible(original: string): StrippedText {
+  // Almost every passage has none: the same text back, without building it char by char.
+  if (!INVISIBLE.test(original)) return { text: original, map: Array.from({ length: original.length + 1 }, (_, i) => i) };
   const chars: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < original.length; ) {
@@ -46,8 +51,11 @@ for (const table of [CYRILLIC_LOOKALIKE, GREEK_LOOKALIKE, LATIN_VARIANT]) for (l
 /** Letters that only a spoofed word mixes with Latin ones (lower-case Greek is common in science: NF-κB, TNF-α). */
 const SPOOF_LETTER = new RegExp(`[${CYRILLIC_LOOKALIKE.replace(/(.)./g, '$1')}οΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]`);
 
+const LOOKALIKE_CHAR = new RegExp(`[\\uFF01-\\uFF5E${[...LOOKALIKE.keys()].join('')}]`);
+
 /** The text with look-alike letters replaced by the Latin letter they imitate (same length). */
 export function skeleton(text: string): string {
+  if (!LOOKALIKE_CHAR.test(text)) return text;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
