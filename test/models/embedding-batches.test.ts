@@ -113,6 +113,12 @@ describe.skipIf(!present && !inCI)('MiniLM vectors do not depend on batching', (
         a.forEach((v, i) => expect(bytes(v).equals(bytes(c[i]!)), file).toBe(true));
         expect(statSync(weights).size, file).toBeGreaterThan(1e7); // rebuilt in place
       }
+      // A folder left without its graph is replaced, not kept beside a copy that never loads.
+      rmSync(copy);
+      const fourth = await OnnxEmbedder.load(info);
+      const d = await fourth.embedPassages(sample);
+      a.forEach((v, i) => expect(bytes(v).equals(bytes(d[i]!))).toBe(true));
+      expect(existsSync(copy)).toBe(true);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

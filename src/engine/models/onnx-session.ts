@@ -128,12 +128,19 @@ function exists(p: string): boolean {
 
 /**
  * Whole folder or nothing: readers never see a half-written copy. A concurrent writer that
- * published first wins (the rename onto its folder fails) and this one's folder is dropped. The
+ * published first wins (the rename onto its folder fails) and this one's folder is dropped; a
+ * folder left without its graph (emptied by hand, say) is replaced rather than kept forever. The
  * single-file copy older versions kept under the same key is removed.
  */
 function publish(tmp: string, dest: string): void {
   try {
-    renameSync(tmp, dest);
+    try {
+      renameSync(tmp, dest);
+    } catch (err) {
+      if (exists(join(dest, COPY_GRAPH))) throw err;
+      rmSync(dest, { recursive: true, force: true });
+      renameSync(tmp, dest);
+    }
     rmSync(`${dest}.onnx`, { force: true });
   } catch {
     rmSync(tmp, { recursive: true, force: true });
