@@ -76,7 +76,12 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
     try {
       return await ort.InferenceSession.create(copy, { ...sessionOptions(), graphOptimizationLevel: 'disabled' });
     } catch {
-      rmSync(copyDir!, { recursive: true, force: true }); // unreadable (truncated by a full disk, say): optimise again below
+      // Unreadable (cut short by a full disk, say): optimise again below, on load if this is read-only.
+      try {
+        rmSync(copyDir!, { recursive: true, force: true });
+      } catch {
+        // a read-only models dir: the copy stays, and the graph is optimised on every load
+      }
     }
   }
   let tmp: string | undefined;
