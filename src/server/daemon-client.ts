@@ -109,28 +109,39 @@ function storeOf(p: Parsed): string | null {
   }
 }
 
+type Answer = { status: number; text: string };
+/** Why no answer was used: nobody listening (a stale socket, silent), or an answer that cannot be read. */
+type NoAnswer = { unreadable: string | null };
+
 /**
  * One HTTP/1.1 request over the socket, written and read by hand: node:http's client costs a cold
  * process ~10 ms more than the bare socket (README, Performance). Anything but a complete
- * Content-Length answer (chunked, cut short, a socket error, no answer in 60 s) is null, and the
- * CLI runs the query itself.
+ * Content-Length answer (chunked, cut short, no answer in 60 s) is unreadable, and the CLI runs the
+ * query itself.
  */
-function post(socket: string, body: string): Promise<{ status: number; text: string } | null> {
+function post(socket: string, body: string): Promise<Answer | NoAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    let connected = false;
+    let timedOut = false;
     const c = net.connect(socket);
-    const timer = setTimeout(() => c.destroy(), 60_000);
-    const done = (v: { status: number; text: string } | null) => {
+    const timer = setTimeout(() => {
+      timedOut = true;
+      c.destroy();
+    }, 60_000);
+    const done = (v: Answer | NoAnswer) => {
       clearTimeout(timer);
       resolve(v);
     };
-    c.on('connect', () =>
-      c.write(`POST /local/query HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`),
-    );
+    c.on('connect', () => {
+      connected = true;
+      c.write(`POST /local/query HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
     c.on('data', (d: Buffer) => chunks.push(d));
-    c.on('end', () => done(parseResponse(Buffer.concat(chunks))));
-    c.on('close', () => done(null)); // after 'end' this changes nothing: a promise settles once
-    c.on('error', () => done(null));
+    c.on('end', () => done(parseResponse(Buffer.concat(chunks)) ?? { unreadable: 'not a complete HTTP answer' }));
+    // After 'end' these change nothing: a promise settles once.
+    c.on('close', () => done({ unreadable: timedOut ? 'no answer in 60 s' : connected ? 'the connection closed early' : null }));
+    c.on('error', () => done({ unreadable: connected ? 'the connection failed' : null }));
   });
 }
 
@@ -161,8 +172,20 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
     const request: LocalQuery = { ...p.query, db: resolved, config_fingerprint: configFingerprint(p.config), query: p.words.join(' ') };
     const res = await post(socket, JSON.stringify(request));
-    if (!res || res.status === 409) return null;
-    const body = JSON.parse(res.text) as LocalAnswer | LocalError;
+    if ('unreadable' in res) {
+      // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
+      // prints next is its own, in-process one.
+      if (res.unreadable && !p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (${res.unreadable}); searching in-process\n`);
+      return null;
+    }
+    if (res.status === 409) return null;
+    let body: LocalAnswer | LocalError;
+    try {
+      body = JSON.parse(res.text) as LocalAnswer | LocalError;
+    } catch {
+      if (!p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (not JSON); searching in-process\n`);
+      return null;
+    }
     for (const stream of [process.stdout, process.stderr]) {
       stream.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(0);

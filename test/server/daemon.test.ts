@@ -2,10 +2,12 @@
  * `rag query` answered by a warm `rag serve` of the same store over its owner-only Unix socket,
  * with the same output as the in-process search, and the fallback when no daemon answers.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryArgs, parseResponse } from '../../src/server/daemon-client.js';
+import { resolveDb, socketPath } from '../../src/server/local-socket.js';
 import { FIXTURE_CONFIG, rag, tempDir } from '../helpers/cli.js';
 import { fixtureStore, startServe, waitFor, type Served } from './serve-process.js';
 
@@ -170,6 +172,7 @@ describe('without a daemon', () => {
     await s.exited;
     const r = rag(['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--mode', 'bm25'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(''); // nobody listening is the ordinary no-daemon case: nothing to say
     expect(r.json().results.length).toBeGreaterThan(0);
     // A daemon started now replaces the stale socket.
     const again = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
@@ -180,6 +183,36 @@ describe('without a daemon', () => {
     mkdirSync(open, { mode: 0o755 });
     const refused = await startServe(['--db', db, '--config', FIXTURE_CONFIG], ['--no-http'], { cwd: dir, env: { RAG_RUNTIME_DIR: open } }).catch((e: Error) => e);
     expect(String(refused)).toMatch(/no local socket: .* is not a directory only you can enter/);
+  });
+});
+
+describe('a daemon whose answer cannot be read', () => {
+  it('says so on stderr and searches in-process; -q keeps it quiet', async () => {
+    const rt = path.join(tempDir('rag-run-'), 'rt');
+    mkdirSync(rt, { mode: 0o700 });
+    // Where `rag query` looks for this store's daemon (RAG_RUNTIME_DIR is read when called).
+    const saved = process.env.RAG_RUNTIME_DIR;
+    process.env.RAG_RUNTIME_DIR = rt;
+    const socket = socketPath(resolveDb(db));
+    if (saved === undefined) delete process.env.RAG_RUNTIME_DIR;
+    else process.env.RAG_RUNTIME_DIR = saved;
+    // A real process on that socket, answering in a form the client does not take (chunked).
+    const fake = spawn(process.execPath, ['-e', `require('net').createServer((c) => c.once('data', () => c.end('HTTP/1.1 200 OK\\r\\ntransfer-encoding: chunked\\r\\n\\r\\n2\\r\\n{}\\r\\n0\\r\\n\\r\\n'))).listen(${JSON.stringify(socket)})`], { stdio: 'ignore' });
+    try {
+      await waitFor(() => existsSync(socket), 10_000, 'the fake daemon socket');
+      const args = ['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--mode', 'bm25'];
+      const r = rag(args, { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`note: rag serve on ${socket} gave no usable answer (not a complete HTTP answer); searching in-process`);
+      const inProcess = rag([...args, '--no-daemon'], { cwd: dir });
+      const strip = ({ timings: _t, ...rest }: Record<string, unknown>) => rest;
+      expect(strip(r.json())).toEqual(strip(inProcess.json()));
+      const quiet = rag([...args, '-q'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+      expect(quiet.code).toBe(0);
+      expect(quiet.stderr).toBe('');
+    } finally {
+      fake.kill();
+    }
   });
 });
 
