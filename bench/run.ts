@@ -7,9 +7,10 @@
  * bench/results/<name>.json (name: "quick" or "full" unless given) and bench/results/README.md,
  * which tabulates every results file present, with the machine each ran on.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bundle } from '../scripts/build.js';
 import { machineInfo } from './lib/machine.js';
 import { benchEnv, ROOT, tempDir } from './lib/proc.js';
 import { evaluateGoals, renderReadme, type BenchResult } from './lib/report.js';
@@ -58,18 +59,17 @@ function spawnSection(name: Name): Promise<{ result?: unknown; error?: string; s
   });
 }
 
-function ensureBuilt(): void {
-  if (existsSync(path.join(ROOT, 'dist/cli.js'))) return;
-  log('dist/ missing: building');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', ROOT], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('npm run build failed');
+/** The processes a bench times run dist/: rebuilt from src/ first (a second or two), never stale. */
+async function ensureBuilt(): Promise<void> {
+  log('building dist/ (scripts/build.ts)');
+  await bundle();
 }
 
 async function main(): Promise<void> {
   const section = arg('--section') as Name | undefined;
   if (section) return runOneSection(section, arg('--out')!);
 
-  ensureBuilt();
+  await ensureBuilt();
   const only = arg('--only')?.split(',') as Name[] | undefined;
   const names = SECTION_NAMES.filter((n) => !only || only.includes(n));
   const name = arg('--name') ?? (quick ? 'quick' : 'full');

@@ -37,7 +37,7 @@ const BGE = { id: 'BAAI/bge-small-en-v1.5', weights_sha256: 'ab'.repeat(32) };
 
 beforeAll(() => {
   // dist/ is built once by test/global-setup.ts.
-  if (!existsSync(path.join(ROOT, 'dist', 'commands', 'diff-eval.js'))) throw new Error('build failed: dist/commands/diff-eval.js missing');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('build failed: dist/cli.js missing');
 
   dir = mkdtempSync(path.join(tmpdir(), 'rag-diff-eval-'));
   const golden = writeGolden(dir, N);

