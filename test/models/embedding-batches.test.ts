@@ -102,16 +102,21 @@ describe.skipIf(!present && !inCI)('MiniLM vectors do not depend on batching', (
       const b = await second.embedPassages(sample);
       a.forEach((v, i) => expect(bytes(v).equals(bytes(b[i]!))).toBe(true));
 
-      // A broken graph, then weights cut short (a full disk): each is rebuilt, same bytes.
+      // A broken graph, weights cut short (a full disk), a copy of the older layout (no marker:
+      // weights not saved prepacked): each is rebuilt, same bytes.
+      const layout = join(dirname(copy), 'layout');
+      expect(existsSync(layout)).toBe(true);
       for (const [file, breakIt] of [
         [copy, () => writeFileSync(copy, 'not an onnx graph')],
         [weights, () => truncateSync(weights, 1000)],
+        [layout, () => rmSync(layout)],
       ] as const) {
         breakIt();
         const again = await OnnxEmbedder.load(info);
         const c = await again.embedPassages(sample);
         a.forEach((v, i) => expect(bytes(v).equals(bytes(c[i]!)), file).toBe(true));
         expect(statSync(weights).size, file).toBeGreaterThan(1e7); // rebuilt in place
+        expect(existsSync(layout), file).toBe(true);
       }
       // A folder left without its graph is replaced, not kept beside a copy that never loads.
       rmSync(copy);

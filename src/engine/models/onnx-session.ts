@@ -3,7 +3,7 @@
  * the models), int64 feeds, batches sorted by length and capped by tokens.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -47,6 +47,13 @@ function cpuSignature(): string {
 /** The files of an optimised copy: the graph and, beside it, its weights (see openSession). */
 const COPY_GRAPH = 'model.onnx';
 const COPY_WEIGHTS = 'weights.bin';
+/**
+ * Written last into a copy's folder: which layout it has. A copy of an older layout (no marker:
+ * weights not saved prepacked) still gives the same bytes, so it is replaced when the folder is
+ * writable and used as it is when not.
+ */
+const COPY_LAYOUT = 'layout';
+const LAYOUT = 'prepacked-1\n';
 
 /**
  * The optimised copy's graph file, `.ort-cache/<key>/model.onnx`, or null when the graph does not
@@ -72,6 +79,13 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
   const file = join(info.dir, info.weight_files[0]);
   const copy = optimisedGraphPath(info);
   const copyDir = copy ? dirname(copy) : undefined;
+  if (copy && exists(copy) && !currentLayout(copyDir!)) {
+    try {
+      rmSync(copyDir!, { recursive: true, force: true });
+    } catch {
+      // a read-only models dir: the older copy is opened below
+    }
+  }
   if (copy && exists(copy)) {
     try {
       return await ort.InferenceSession.create(copy, { ...sessionOptions(), graphOptimizationLevel: 'disabled' });
@@ -107,9 +121,14 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
             // Named relative to the graph, so the folder can be renamed whole.
             optimized_model_external_initializers_file_name: COPY_WEIGHTS,
             optimized_model_external_initializers_min_size_in_bytes: '1024',
+            // The weights are also saved as the CPU kernels repack them on load, so a later open
+            // maps them instead of repacking: MiniLM opens in ~50 ms instead of ~70, same output
+            // bytes (tested), ~45 MB more on disk and ~30 MB more resident.
+            save_external_prepacked_constant_initializers: '1',
           },
         },
       });
+      writeFileSync(join(tmp, COPY_LAYOUT), LAYOUT);
       publish(tmp, copyDir!);
       return session;
     } catch {
@@ -120,6 +139,14 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
     return await ort.InferenceSession.create(file, { ...sessionOptions(), graphOptimizationLevel: 'all' });
   } catch (err) {
     throw new StoreError(`cannot load ONNX graph ${file}: ${errorMessage(err)}`, 'check the file is a complete ONNX model (re-run scripts/prepare-models.sh or `rag models add`)');
+  }
+}
+
+function currentLayout(dir: string): boolean {
+  try {
+    return readFileSync(join(dir, COPY_LAYOUT), 'utf8') === LAYOUT;
+  } catch {
+    return false;
   }
 }
 
