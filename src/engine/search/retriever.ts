@@ -201,17 +201,17 @@ export class Retriever {
     const w = opts.weights ?? r.weights;
     const rrfK = opts.rrfK ?? r.rrfK;
 
-    // One stage at a time. Overlapping buys nothing here (re-measured): onnxruntime-node runs the
-    // query embedding synchronously on this thread, and LanceDB's result stream needs this thread
-    // between batches, so a BM25 search started first still waits for the embedding (BM25 3.6 ms +
-    // a 6 ms block = 10.7 ms, not 6); BM25 and vector searches run together took 7.0 ms against
-    // 7.2 ms one after the other, on 2 cores. The embedding on a worker thread (BM25 meanwhile)
-    // measured the same on 2 cores, and onnxruntime-node 1.21 aborts the process once sessions
-    // run on two threads (README, Performance): not worth a second code path.
+    // The embedding first, then both searches at once. Overlapping the embedding buys nothing
+    // (re-measured): onnxruntime-node runs it synchronously on this thread, and LanceDB's result
+    // stream needs this thread between batches, so a BM25 search started first still waits for it
+    // (BM25 3.6 ms + a 6 ms block = 10.7 ms, not 6), also in a cold process while the model loads.
+    // The embedding on a worker thread (BM25 meanwhile) measured the same on 2 cores, and
+    // onnxruntime-node 1.21 aborts the process once sessions run on two threads (README,
+    // Performance). The two searches together: the same warm (7.0 against 7.2 ms), ~6 ms less in
+    // a cold process, where each opens its index files. Their stage timings overlap.
     const vector = mode !== 'bm25' ? await this.queryVector(query, timings) : null;
     const pass = async (depth: number) => {
-      const bm25 = mode !== 'vector' ? await this.bm25(query, where, depth, timings) : [];
-      const vec = vector ? await this.vector(vector, where, depth, timings) : [];
+      const [bm25, vec] = await Promise.all([mode !== 'vector' ? this.bm25(query, where, depth, timings) : [], vector ? this.vector(vector, where, depth, timings) : []]);
       const tf = performance.now();
       const fused = fuse(mode, bm25, vec, w, rrfK);
       // Defence in depth: the pre-filter already excluded these; a candidate failing here is a bug.
