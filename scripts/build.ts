@@ -80,23 +80,28 @@ const externals: Plugin = {
 export async function bundle(outdir = path.join(ROOT, 'dist')): Promise<void> {
   const tmp = `${outdir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  await esbuild({
-    absWorkingDir: ROOT,
-    entryPoints: { cli: 'src/cli.ts', 'server/daemon-client': 'src/server/daemon-client.ts' },
-    outdir: tmp,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: 'linked',
-    // Chunks sit beside cli.js: version.ts finds ../package.json from any of them.
-    chunkNames: 'chunk-[hash]',
-    plugins: [externals],
-    logLevel: 'error',
-    // CommonJS packages inside an ES module bundle still call `require`.
-    banner: { js: "import { createRequire as __ragCreateRequire } from 'node:module';\nconst require = __ragCreateRequire(import.meta.url);" },
-  });
+  try {
+    await esbuild({
+      absWorkingDir: ROOT,
+      entryPoints: { cli: 'src/cli.ts', 'server/daemon-client': 'src/server/daemon-client.ts' },
+      outdir: tmp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'linked',
+      // Chunks sit beside cli.js: version.ts finds ../package.json from any of them.
+      chunkNames: 'chunk-[hash]',
+      plugins: [externals],
+      logLevel: 'error',
+      // CommonJS packages inside an ES module bundle still call `require`.
+      banner: { js: "import { createRequire as __ragCreateRequire } from 'node:module';\nconst require = __ragCreateRequire(import.meta.url);" },
+    });
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   const old = `${outdir}.old-${process.pid}`;
   try {
     renameSync(outdir, old);
