@@ -95,6 +95,10 @@ export async function bundle(outdir = path.join(ROOT, 'dist')): Promise<void> {
       chunkNames: 'chunk-[hash]',
       plugins: [externals],
       logLevel: 'error',
+      // Less text for V8 to scan on every start: ~10 ms of a cold `rag query` (20 interleaved runs);
+      // names are kept, and --verbose maps stacks back to src/ through the linked source maps.
+      minifyWhitespace: true,
+      minifySyntax: true,
       // CommonJS packages inside an ES module bundle still call `require`.
       banner: { js: "import { createRequire as __ragCreateRequire } from 'node:module';\nconst require = __ragCreateRequire(import.meta.url);" },
     });
