@@ -53,6 +53,7 @@ const externals: Plugin = {
     // A native binary's loader tries `./x.node` then the platform package: both resolve at run time.
     b.onResolve({ filter: /\.node$/ }, () => ({ external: true }));
     b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
       if (args.path.startsWith('node:')) return { external: true };
       const pkg = packageOf(args.path);
       if (NEVER.some((re) => re.test(pkg))) return { external: true };
