@@ -171,20 +171,20 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     const socket = socketPath(resolved);
     if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
     const request: LocalQuery = { ...p.query, db: resolved, config_fingerprint: configFingerprint(p.config), query: p.words.join(' ') };
-    const res = await post(socket, JSON.stringify(request));
-    if ('unreadable' in res) {
-      // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
-      // prints next is its own, in-process one.
-      if (res.unreadable && !p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (${res.unreadable}); searching in-process\n`);
+    // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
+    // prints next is its own, in-process one. Nobody listening (reason null) is the ordinary case.
+    const inProcess = (reason: string | null): null => {
+      if (reason && !p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (${reason}); searching in-process\n`);
       return null;
-    }
+    };
+    const res = await post(socket, JSON.stringify(request));
+    if ('unreadable' in res) return inProcess(res.unreadable);
     if (res.status === 409) return null;
     let body: LocalAnswer | LocalError;
     try {
       body = JSON.parse(res.text) as LocalAnswer | LocalError;
     } catch {
-      if (!p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (not JSON); searching in-process\n`);
-      return null;
+      return inProcess('not JSON');
     }
     for (const stream of [process.stdout, process.stderr]) {
       stream.on('error', (err: NodeJS.ErrnoException) => {

@@ -79,23 +79,14 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
   const file = join(info.dir, info.weight_files[0]);
   const copy = optimisedGraphPath(info);
   const copyDir = copy ? dirname(copy) : undefined;
-  if (copy && exists(copy) && !currentLayout(copyDir!)) {
-    try {
-      rmSync(copyDir!, { recursive: true, force: true });
-    } catch {
-      // a read-only models dir: the older copy is opened below
-    }
-  }
+  // A copy of an older layout goes (in a read-only models dir it stays, and is opened below).
+  if (copy && exists(copy) && !currentLayout(copyDir!)) dropCopy(copyDir!);
   if (copy && exists(copy)) {
     try {
       return await ort.InferenceSession.create(copy, { ...sessionOptions(), graphOptimizationLevel: 'disabled' });
     } catch {
       // Unreadable (cut short by a full disk, say): optimise again below, on load if this is read-only.
-      try {
-        rmSync(copyDir!, { recursive: true, force: true });
-      } catch {
-        // a read-only models dir: the copy stays, and the graph is optimised on every load
-      }
+      dropCopy(copyDir!);
     }
   }
   let tmp: string | undefined;
@@ -139,6 +130,15 @@ export async function openSession(info: ModelInfo): Promise<ort.InferenceSession
     return await ort.InferenceSession.create(file, { ...sessionOptions(), graphOptimizationLevel: 'all' });
   } catch (err) {
     throw new StoreError(`cannot load ONNX graph ${file}: ${errorMessage(err)}`, 'check the file is a complete ONNX model (re-run scripts/prepare-models.sh or `rag models add`)');
+  }
+}
+
+/** Removes a copy's folder; in a read-only models dir it stays. */
+function dropCopy(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // read-only: kept
   }
 }
 

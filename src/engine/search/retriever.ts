@@ -31,6 +31,7 @@ export interface RankedRef {
   score: number;
 }
 
+/** Milliseconds per stage. BM25 and vector searches run at once: their times overlap, do not add them. */
 export interface StageTimings {
   embed_ms?: number;
   bm25_ms?: number;
