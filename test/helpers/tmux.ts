@@ -13,6 +13,7 @@ export function requireTmux(file: string): void {
 
 export class Tmux {
   readonly socket = `rag-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private kept = false;
 
   run(...args: string[]): string {
     const r = spawnSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
@@ -23,6 +24,13 @@ export class Tmux {
   /** Starts `rag ARGS` in a new terminal of the given size; the shell then prints EXIT=<code> and waits. */
   start(name: string, cwd: string, args: string[], size: { columns: number; rows: number }, env: Record<string, string> = {}): void {
     const vars = Object.entries({ LANCEDB_LOG: 'error', ...env }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    // tmux exits with its last session; a session started while it shuts down fails with "server
+    // exited unexpectedly" (seen in CI after a test ended one session and began the next). An idle
+    // session keeps the server up until killServer().
+    if (!this.kept) {
+      this.run('new-session', '-d', '-s', 'keep-server', 'sleep 3600');
+      this.kept = true;
+    }
     const cmd = `cd ${JSON.stringify(cwd)} && env ${vars} ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${args.map((a) => JSON.stringify(a)).join(' ')}; echo "EXIT=$?"; sleep 600`;
     this.run('new-session', '-d', '-s', name, '-x', String(size.columns), '-y', String(size.rows), cmd);
   }
@@ -49,6 +57,7 @@ export class Tmux {
 
   killServer(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server']);
+    this.kept = false;
   }
 
   async waitFor(name: string, pred: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
