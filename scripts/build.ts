@@ -30,7 +30,6 @@ export const BUNDLED = new Set([
   'commander',
   'zod',
   'yaml',
-  'cli-table3',
   'picomatch',
   'ignore',
   '@huggingface/tokenizers',

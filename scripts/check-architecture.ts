@@ -29,7 +29,6 @@ export const LAYERS: { group: string; rank: number; match: (rel: string) => bool
 export const PACKAGE_OWNERS: { pkg: RegExp; allowed: (rel: string) => boolean; why: string }[] = [
   { pkg: /^@lancedb\/lancedb$/, allowed: (r) => r.startsWith('src/engine/store/') || r === 'bench/lib/ann.ts', why: 'only store/ opens LanceDB (bench/lib/ann.ts measures raw LanceDB index kinds as a peer)' },
   { pkg: /^commander$/, allowed: (r) => r.startsWith('src/commands/') || r === 'src/cli.ts', why: 'flags are parsed by commands only' },
-  { pkg: /^cli-table3$/, allowed: (r) => r.startsWith('src/render/') || r.startsWith('src/tui/'), why: 'terminal tables are rendering' },
 ];
 
 export interface Violation {

@@ -155,12 +155,12 @@ export function aclTables(r: AclAuditReport): string {
   }
   out.push(r.indexes.length ? idx.toString() : 'no indexes to probe (run `rag index`)');
   if (r.leaks.length) {
-    const t = makeTable(['index', 'mode', 'caller', 'leaked chunk', 'its acl (row → document)', 'query'], { wordWrap: true, wrapOnWordBoundary: false, colWidths: [10, 8, 24, 30, 36, 40] });
+    const t = makeTable(['index', 'mode', 'caller', 'leaked chunk', 'its acl (row → document)', 'query'], { colWidths: [10, 8, 24, 30, 36, 40] });
     for (const lk of r.leaks.slice(0, 50)) t.push([lk.index, lk.mode, callerKey(lk.caller), lk.chunk_id, leakAcl(lk), `${lk.query_kind}: ${lk.query}`]);
     out.push(`LEAKS (${r.leaks.length}${r.leaks.length > 50 ? ', first 50 shown' : ''}):\n${t.toString()}`);
   }
   if (r.violations.length) {
-    const t = makeTable(['invariant', 'table', 'row', 'message'], { wordWrap: true, wrapOnWordBoundary: false, colWidths: [26, 16, 36, 60] });
+    const t = makeTable(['invariant', 'table', 'row', 'message'], { colWidths: [26, 16, 36, 60] });
     for (const v of r.violations.slice(0, 50)) t.push([v.kind, v.table, v.chunk_id ?? v.doc_id, v.message]);
     out.push(`INVARIANT VIOLATIONS (${r.violations.length}${r.violations.length > 50 ? ', first 50 shown' : ''}):\n${t.toString()}`);
   }
@@ -219,7 +219,7 @@ export function aclMarkdown(r: AclAuditReport): string {
 export function contentTables(r: ContentAuditReport): string {
   const out: string[] = [];
   if (r.findings.length) {
-    const t = makeTable(['severity', 'rule', 'document', 'chars', 'excerpt (redacted)'], { wordWrap: true, wrapOnWordBoundary: false, colWidths: [10, 22, 34, 12, 70] });
+    const t = makeTable(['severity', 'rule', 'document', 'chars', 'excerpt (redacted)'], { colWidths: [10, 22, 34, 12, 70] });
     for (const f of r.findings.slice(0, 200)) t.push([f.severity, f.rule_id, f.doc_id, `${f.doc_start}–${f.doc_end}`, f.excerpt]);
     out.push(t.toString());
     if (r.findings.length > 200) out.push(`… ${r.findings.length - 200} more (use --json or --out for all)`);

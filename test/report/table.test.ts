@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { html, raw } from '../../src/render/html/page.js';
 import { niceTicks } from '../../src/render/html/svg.js';
 import { sparkline } from '../../src/render/runs.js';
-import { displayWidth, makeTable, truncate, wrapText } from '../../src/render/table.js';
+import { displayWidth, makeTable, setColorMode, truncate, wrapText } from '../../src/render/table.js';
 
 const lines = (s: string) => s.split('\n');
 const widest = (s: string) => Math.max(...lines(s).map(displayWidth));
@@ -36,6 +36,25 @@ describe('fitted terminal tables', () => {
     t.push(['recall@100', '0.9149', '0.9717', '2.1e-5', '+6.2%']);
     expect(widest(t.toString())).toBeLessThanOrEqual(40);
     expect(t.droppedColumns()).toEqual(['p (t)']);
+  });
+
+  it('draws every line of a row the same width, closes colour at each line end and keeps tabs from skewing columns', () => {
+    setColorMode('always');
+    try {
+      const t = makeTable(['#', 'snippet', 'narrow'], { colWidths: [0, 30, 3] });
+      const passage = 'Résumé of the β-catenin study — naïve cells, 日本語 text and \x1b[1;33mhighlighted terms\x1b[0m across lines. '.repeat(8);
+      t.push(['1', passage, '漢字'], ['2', 'a\tb', 'x']);
+      const out = t.toString();
+      const body = lines(out);
+      expect(new Set(body.map(displayWidth)).size).toBe(1); // a straight right edge
+      // Every line ends with its colour closed: the border after a highlighted word stays grey.
+      for (const l of body.filter((x) => x.includes('\x1b[1;33m'))) expect(l.lastIndexOf('\x1b[0m')).toBeGreaterThan(l.lastIndexOf('\x1b[1;33m'));
+      expect(out).toContain(' a b ');
+      expect(out).not.toContain('\t');
+      expect(out).toMatch(/│\x1b\[39m … \x1b\[90m│/); // a wide character in a one-cell column is cut
+    } finally {
+      setColorMode('auto');
+    }
   });
 
   it('measures wide characters and colour codes as the terminal does', () => {
