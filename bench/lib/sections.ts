@@ -196,6 +196,11 @@ export async function coldSection(ctx: SectionContext): Promise<SectionResult> {
     }
     out[mode] = summarise(runs, { searchMs: spread(inProcess) });
   }
+  // What a terminal user gets: the same query printed as the results table, not JSON.
+  ctx.log(`cold: rag query --mode hybrid (table output) × ${n}`);
+  const table: Timed[] = [];
+  for (let i = 0; i < n; i++) table.push(await rag(['--db', store.db, '--config', store.config, 'query', pick(i), '--mode', 'hybrid', '-k', '10']));
+  out.hybridTable = summarise(table);
   return out;
 }
 

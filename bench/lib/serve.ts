@@ -158,10 +158,12 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     const floor: Timed[] = [];
     for (let r = 0; r < coldRuns; r++) floor.push(await runTimed(process.execPath, ['-e', '0']));
     cold.nodeStartup = { wallMs: spread(floor.map((t) => t.wallMs)), maxRssMiB: spread(floor.map((t) => t.maxRssMiB ?? 0)) };
-    for (const [label, extra] of [['bm25', ['--mode', 'bm25']], ['hybrid', ['--mode', 'hybrid']], ['hybridNoDaemon', ['--mode', 'hybrid', '--no-daemon']]] as const) {
-      ctx.log(`serve: cold rag query ${extra.join(' ')} × ${coldRuns}`);
+    // hybridTable: what a terminal user gets, the results table rather than JSON.
+    const coldCases = [['bm25', ['--json'], ['--mode', 'bm25']], ['hybrid', ['--json'], ['--mode', 'hybrid']], ['hybridTable', [], ['--mode', 'hybrid']], ['hybridNoDaemon', ['--json'], ['--mode', 'hybrid', '--no-daemon']]] as const;
+    for (const [label, global, extra] of coldCases) {
+      ctx.log(`serve: cold rag query ${[...global, ...extra].join(' ')} × ${coldRuns}`);
       const timed: Timed[] = [];
-      for (let r = 0; r < coldRuns; r++) timed.push(await rag(['--db', store.db, '--config', store.config, '--json', 'query', next(), '-k', '10', ...extra], { env: coldEnv }));
+      for (let r = 0; r < coldRuns; r++) timed.push(await rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env: coldEnv }));
       cold[label] = { wallMs: spread(timed.map((t) => t.wallMs)), maxRssMiB: spread(timed.map((t) => t.maxRssMiB ?? 0)) };
     }
     const serverRssMiB = peakRssMiB(proc.pid!);

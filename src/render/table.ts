@@ -36,10 +36,15 @@ function charWidth(cp: number): number {
   return 1;
 }
 
+/** Below U+0300 every character takes one cell (charWidth): most text needs no per-character walk. */
+const ONE_CELL_EACH = /^[\0-\u02ff]*$/;
+
 /** Terminal cells a string takes (colour codes excluded). */
 export function displayWidth(text: string): number {
+  const plain = text.includes('\x1b') ? text.replace(ANSI, '') : text;
+  if (ONE_CELL_EACH.test(plain)) return plain.length;
   let w = 0;
-  for (const ch of text.replace(ANSI, '')) w += charWidth(ch.codePointAt(0)!);
+  for (const ch of plain) w += charWidth(ch.codePointAt(0)!);
   return w;
 }
 
@@ -127,6 +132,8 @@ interface TableOptions {
   /** Caps on column widths, padding included (0 or missing: no cap). */
   colWidths?: number[];
   fit?: FitOptions;
+  /** Colour or not; default: this process's stdout (useColor). */
+  color?: boolean;
 }
 
 const RULES = { top: ['┌', '┬', '┐'], mid: ['├', '┼', '┤'], bottom: ['└', '┴', '┘'] } as const;
@@ -254,7 +261,7 @@ export class FitTable {
       return cut.has(cols[j]!) ? text.split('\n').map((l) => truncate(l, inner)).join('\n') : wrapText(text, inner);
     };
     const rows = [this.head, ...this.rows].map((r) => cols.map((i, j) => shape(r[i] ?? '', j)));
-    return drawTable(rows, widths, useColor());
+    return drawTable(rows, widths, this.options.color ?? useColor());
   }
 
   /** Header names of the columns shown at this width (for a note when some were left out). */

@@ -2,7 +2,8 @@
  * `rag query` through a warm `rag serve` of the same store: the client side.
  *
  * bin/rag calls this before it loads the CLI, so a query answered by the daemon costs a Node start,
- * this file and a socket round trip — no LanceDB, no model, no config schema. It understands the
+ * this file and a socket round trip — no LanceDB, no model, no config schema; the daemon even draws
+ * the results table. It understands the
  * plain `rag query` command line only; anything else (help, an unknown or malformed flag,
  * `--no-daemon`, RAG_NO_DAEMON=1, no daemon, a daemon of another config) returns null and the CLI
  * runs as usual, which prints the same errors and results it always does.
@@ -12,18 +13,21 @@ import net from 'node:net';
 import path from 'node:path';
 import { stripJsonComments } from '../engine/jsonc.js';
 import type { LocalAnswer, LocalError, LocalQuery } from './local.js';
-import { configFingerprint, privateDir, resolveDb, socketPath } from './local-socket.js';
+import { terminalWidth, useColor } from '../render/table.js';
+import { configText, privateDir, resolveDb, socketPath } from './local-socket.js';
 
 interface Parsed {
   db?: string;
   config?: string;
   json: boolean;
   quiet: boolean;
-  query: Omit<LocalQuery, 'db' | 'config_fingerprint' | 'query'> & { as: string[] };
+  query: Omit<LocalQuery, 'db' | 'config_text' | 'query' | 'view'> & { as: string[] };
   words: string[];
 }
 
 const MODES = ['hybrid', 'bm25', 'vector'];
+/** Well under the socket's 256 KB request limit. */
+const MAX_CONFIG_CHARS = 128 * 1024;
 const int = (v: string | undefined, min: number, max: number): number | undefined => {
   const n = Number(v);
   return v !== undefined && /^\d+$/.test(v) && n >= min && n <= max ? n : undefined;
@@ -170,7 +174,11 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     const resolved = resolveDb(db);
     const socket = socketPath(resolved);
     if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
-    const request: LocalQuery = { ...p.query, db: resolved, config_fingerprint: configFingerprint(p.config), query: p.words.join(' ') };
+    const config = configText(p.config);
+    // A config the daemon's request limit would refuse is left to the CLI as well.
+    if (config === undefined || (config?.length ?? 0) > MAX_CONFIG_CHARS) return null;
+    const view = p.json ? undefined : { width: terminalWidth() ?? null, color: useColor() };
+    const request: LocalQuery = { ...p.query, db: resolved, config_text: config, query: p.words.join(' '), view };
     // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
     // prints next is its own, in-process one. Nobody listening (reason null) is the ordinary case.
     const inProcess = (reason: string | null): null => {
@@ -186,6 +194,7 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     } catch {
       return inProcess('not JSON');
     }
+    if (!('error' in body) && !p.json && typeof body.text !== 'string') return inProcess('no results table');
     for (const stream of [process.stdout, process.stderr]) {
       stream.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(0);
@@ -196,12 +205,7 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
       return body.error.exit_code;
     }
     if (!p.quiet) for (const n of body.notices) process.stderr.write(`note: ${n}\n`);
-    if (p.json) {
-      process.stdout.write(`${JSON.stringify(body.result, null, 2)}\n`);
-    } else {
-      const { renderQueryTable } = await import('../render/query-table.js');
-      process.stdout.write(`${renderQueryTable(body.result, body.rerank, (body.result as { explanation?: string }).explanation)}\n`);
-    }
+    process.stdout.write(`${p.json ? JSON.stringify(body.result, null, 2) : body.text}\n`);
     return 0;
   } catch {
     return null;

@@ -3,7 +3,6 @@
  * directory only its owner may enter (0700, checked), named by a hash of the store location. Only
  * Node built-ins here: `rag query` reads this before it loads anything heavy.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,9 +20,15 @@ export function runtimeDir(): string {
   return xdg ? path.join(xdg, 'rag') : path.join(os.tmpdir(), `rag-${os.userInfo().uid}`);
 }
 
-/** Unix socket paths are limited to ~104 bytes, so the name is a short hash, not the store path. */
+/**
+ * Unix socket paths are limited to ~104 bytes, so the name is a short hash, not the store path.
+ * FNV-1a, not node:crypto: loading crypto costs every daemon-answered `rag query` ~4 ms, and a
+ * clash only makes a daemon decline (a request names its store, checked before it is answered).
+ */
 export function socketPath(resolvedDb: string): string {
-  return path.join(runtimeDir(), `${createHash('sha256').update(resolvedDb).digest('hex').slice(0, 20)}.sock`);
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(resolvedDb, 'utf8')) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return path.join(runtimeDir(), `${h.toString(16).padStart(16, '0')}.sock`);
 }
 
 /**
@@ -46,11 +51,13 @@ export function ensurePrivateDir(dir: string): boolean {
 }
 
 /**
- * Identifies the config a query would run under: the daemon answers only clients whose config file
- * is byte-identical to its own (defaults, profiles and tenants all come from it).
+ * The config a query would run under, as the daemon compares it: the file's text (null: no config
+ * file, the defaults). The daemon answers only clients whose config is identical to its own
+ * (defaults, profiles and tenants all come from it). Undefined when an explicitly named file is
+ * missing: the CLI reports that.
  */
-export function configFingerprint(configPath: string | undefined, cwd = process.cwd()): string {
+export function configText(configPath: string | undefined, cwd = process.cwd()): string | null | undefined {
   const file = path.resolve(cwd, configPath ?? 'rag.config.json');
-  if (!existsSync(file)) return configPath ? `missing:${file}` : 'none';
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
+  if (!existsSync(file)) return configPath ? undefined : null;
+  return readFileSync(file, 'utf8');
 }

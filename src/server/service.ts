@@ -8,7 +8,7 @@ import { UsageError } from '../engine/errors.js';
 import { buildHttpApp } from './http.js';
 import { KeyRing } from './keys.js';
 import { listenLocal } from './local.js';
-import { configFingerprint, resolveDb } from './local-socket.js';
+import { configText, resolveDb } from './local-socket.js';
 import { ServiceMetrics } from './metrics.js';
 import { RetrieverPool, stampLabel } from './pool.js';
 
@@ -90,7 +90,7 @@ export async function startService(o: ServeOptions): Promise<Service> {
       if (!/^(127\.|::1$|localhost$)/.test(o.http.host)) o.notice(`plain HTTP on ${o.http.host}: keys travel in the clear unless TLS (a reverse proxy) is in front`);
     }
     if (o.socket) {
-      const l = await listenLocal({ pool, config: o.config, db, configFingerprint: configFingerprint(o.configPath), metrics, accessLog, logError });
+      const l = await listenLocal({ pool, config: o.config, db, configText: configText(o.configPath) ?? null, metrics, accessLog, logError });
       if (l.app) ({ app: local, socket } = l);
       else o.notice(`no local socket: ${l.reason}`);
     }

@@ -3,7 +3,7 @@
  * with the same output as the in-process search, and the fallback when no daemon answers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryArgs, parseResponse } from '../../src/server/daemon-client.js';
@@ -75,6 +75,46 @@ describe('rag query through a running rag serve', () => {
         expect(viaDaemon.stdout).toMatch(/3 results · hybrid · index "default"/);
       }
     }
+  });
+
+  it('draws the table at the client terminal width, and an empty answer, as in-process', async () => {
+    for (const [args, extra] of [
+      [['restore a deleted project', '-k', '3'], { COLUMNS: '72' }],
+      [['rotate a leaked API key', '--as', 'group:hr'], { COLUMNS: '200' }],
+      [['salary bands', '--filter', 'connector=nosuch'], {}],
+    ] as const) {
+      let viaDaemon!: ReturnType<typeof query>;
+      expect(await daemonAnswered(() => (viaDaemon = query([...args], extra)))).toBe(1);
+      const inProcess = query([...args, '--no-daemon'], extra);
+      expect(viaDaemon.code, viaDaemon.stderr).toBe(0);
+      expect(withoutMs(viaDaemon.stdout)).toBe(withoutMs(inProcess.stdout));
+      if (args.includes('connector=nosuch')) expect(viaDaemon.stdout).toMatch(/^no results for "salary bands" \(searched as /);
+      if (extra.COLUMNS) for (const l of viaDaemon.stdout.trimEnd().split('\n')) expect(l.length).toBeLessThanOrEqual(Number(extra.COLUMNS));
+    }
+  });
+
+  it('answers a query from one CommonJS file of built-ins: no ES module, no package, no LanceDB', async () => {
+    const trace = path.join(tempDir('rag-trace-'), 'trace.cjs');
+    const log = `${trace}.log`;
+    writeFileSync(
+      trace,
+      `const M = require('node:module'); const fs = require('node:fs');
+const resolve = M._resolveFilename;
+M._resolveFilename = function (...a) { const f = resolve.apply(this, a); fs.appendFileSync(${JSON.stringify(log)}, f + '\\n'); return f; };
+M.register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
+export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\\\n'); return r; }\`));
+`,
+    );
+    let r!: ReturnType<typeof query>;
+    expect(await daemonAnswered(() => (r = query(['restore a deleted project'], { NODE_OPTIONS: `--require ${trace}` })))).toBe(1);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/results · hybrid/);
+    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    // Besides built-ins: bin/rag, the client file, and the trace's own hook (a data: URL).
+    const client = loaded.filter((f) => f.endsWith(`${path.sep}dist${path.sep}daemon-client.cjs`));
+    expect(client).toHaveLength(1);
+    const builtin = (f: string) => /^(node:)?[a-z_][a-z_/]*$/.test(f);
+    expect(loaded.filter((f) => !builtin(f) && !f.startsWith('data:') && f !== client[0] && !f.endsWith(`${path.sep}bin${path.sep}rag`))).toEqual([]);
   });
 
   it('reports errors like the CLI does, with the same exit code', async () => {
