@@ -239,7 +239,7 @@ export function renderResult(r: BenchResult): string {
     out.push(
       table(
         ['process', 'wall ms', 'search inside ms', 'peak RSS MiB'],
-        [row('`node -e 0` (floor)', cold.nodeStartup), row('`rag --version` (CLI load)', cold.ragVersion), row('`rag query --mode bm25`', cold.bm25), row('`rag query --mode vector`', cold.vector), row('`rag query --mode hybrid`', cold.hybrid), row('`rag query --mode hybrid`, results table (no `--json`)', cold.hybridTable)],
+        [row('`node -e 0` (floor)', cold.nodeStartup), row('`rag --version` (CLI load)', cold.ragVersion), row('`rag query --mode bm25`', cold.bm25), row('`rag query --mode vector`', cold.vector), row('`rag query --mode hybrid`', cold.hybrid), ...(cold.hybridTable ? [row('`rag query --mode hybrid`, results table (no `--json`)', cold.hybridTable)] : [])],
       ),
       '',
     );
@@ -313,7 +313,7 @@ export function renderResult(r: BenchResult): string {
           ['`node -e 0` (floor)', sp(serve.cold.nodeStartup?.wallMs, 0), f(serve.cold.nodeStartup?.maxRssMiB?.median, 0)],
           ['`--mode bm25`, answered by `rag serve`', sp(serve.cold.bm25?.wallMs, 0), f(serve.cold.bm25?.maxRssMiB?.median, 0)],
           ['`--mode hybrid`, answered by `rag serve`', sp(serve.cold.hybrid?.wallMs, 0), f(serve.cold.hybrid?.maxRssMiB?.median, 0)],
-          ['`--mode hybrid`, results table (no `--json`), answered by `rag serve`', sp(serve.cold.hybridTable?.wallMs, 0), f(serve.cold.hybridTable?.maxRssMiB?.median, 0)],
+          ...(serve.cold.hybridTable ? [['`--mode hybrid`, results table (no `--json`), answered by `rag serve`', sp(serve.cold.hybridTable.wallMs, 0), f(serve.cold.hybridTable.maxRssMiB?.median, 0)]] : []),
           ['`--mode hybrid --no-daemon` (in-process)', sp(serve.cold.hybridNoDaemon?.wallMs, 0), f(serve.cold.hybridNoDaemon?.maxRssMiB?.median, 0)],
         ],
       ),
