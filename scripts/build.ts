@@ -78,11 +78,11 @@ const externals: Plugin = {
 
 /**
  * The client bin/rag offers a `rag query` to before it loads the CLI: one CommonJS file of Node
- * built-ins and rag's own code (argument reading, the socket request, the results table). CommonJS
- * because an ES module start costs a cold process ~5 ms for the module loader alone, and the
- * whole answered query is ~30 ms over Node's own start (20 interleaved runs: ~10 ms less than the
- * same client as an ES module chunk). A package import here fails the build: the client must stay
- * this small.
+ * built-ins and rag's own code (argument reading, the socket request; the daemon draws the table).
+ * CommonJS because an ES module start costs a cold process ~5 ms for the module loader alone, and
+ * the whole answered query is ~30 ms over Node's own start (15 interleaved runs: 99 against 109 ms
+ * for the same client as an ES module chunk). A package import here fails the build: the client
+ * must stay this small.
  */
 function daemonClient(outdir: string): Parameters<typeof esbuild>[0] {
   return {

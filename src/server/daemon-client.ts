@@ -1,12 +1,13 @@
 /**
  * `rag query` through a warm `rag serve` of the same store: the client side.
  *
- * bin/rag calls this before it loads the CLI, so a query answered by the daemon costs a Node start,
- * this file and a socket round trip — no LanceDB, no model, no config schema; the daemon even draws
- * the results table. It understands the
- * plain `rag query` command line only; anything else (help, an unknown or malformed flag,
- * `--no-daemon`, RAG_NO_DAEMON=1, no daemon, a daemon of another config) returns null and the CLI
- * runs as usual, which prints the same errors and results it always does.
+ * bin/rag calls this (built alone as dist/daemon-client.cjs) before it loads the CLI, so a query
+ * answered by the daemon costs a Node start, this file and a socket round trip — no LanceDB, no
+ * model, no config schema, not even the table renderer: the daemon draws the results table for
+ * this terminal. It understands the plain `rag query` command line only; anything else (help, an
+ * unknown or malformed flag, `--no-daemon`, RAG_NO_DAEMON=1, no daemon, a daemon of another
+ * config) returns null and the CLI runs as usual, which prints the same errors and results it
+ * always does.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
