@@ -27,8 +27,8 @@ interface Parsed {
 }
 
 const MODES = ['hybrid', 'bm25', 'vector'];
-/** Well under the socket's 256 KB request limit. */
-const MAX_CONFIG_CHARS = 128 * 1024;
+/** The daemon refuses larger requests (local.ts bodyLimit); a query this big is the CLI's. */
+const MAX_REQUEST_BYTES = 256 * 1024;
 const int = (v: string | undefined, min: number, max: number): number | undefined => {
   const n = Number(v);
   return v !== undefined && /^\d+$/.test(v) && n >= min && n <= max ? n : undefined;
@@ -164,6 +164,16 @@ export function parseResponse(raw: Buffer): { status: number; text: string } | n
   return { status: Number(code), text: rest.subarray(0, length).toString('utf8') };
 }
 
+function isLocalError(b: unknown): b is LocalError {
+  const e = (b as Partial<LocalError> | null)?.error;
+  return typeof e === 'object' && e !== null && typeof e.message === 'string' && Number.isInteger(e.exit_code);
+}
+
+function isLocalAnswer(b: unknown, withTable: boolean): b is LocalAnswer {
+  const a = b as Partial<LocalAnswer> | null;
+  return typeof a?.result === 'object' && a.result !== null && Array.isArray(a.notices) && (!withTable || typeof a.text === 'string');
+}
+
 /** Runs `rag query` through the daemon; the exit code, or null when the CLI should run it itself. */
 export async function queryViaDaemon(args: readonly string[]): Promise<number | null> {
   try {
@@ -176,8 +186,7 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     const socket = socketPath(resolved);
     if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
     const config = configText(p.config);
-    // A config the daemon's request limit would refuse is left to the CLI as well.
-    if (config === undefined || (config?.length ?? 0) > MAX_CONFIG_CHARS) return null;
+    if (config === undefined) return null;
     const view = p.json ? undefined : { width: terminalWidth() ?? null, color: useColor() };
     const request: LocalQuery = { ...p.query, db: resolved, config_text: config, query: p.words.join(' '), view };
     // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
@@ -186,27 +195,34 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
       if (reason && !p.quiet) process.stderr.write(`note: rag serve on ${socket} gave no usable answer (${reason}); searching in-process\n`);
       return null;
     };
-    const res = await post(socket, JSON.stringify(request));
+    const text = JSON.stringify(request);
+    if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return null;
+    const res = await post(socket, text);
     if ('unreadable' in res) return inProcess(res.unreadable);
     if (res.status === 409) return null;
-    let body: LocalAnswer | LocalError;
+    let body: unknown;
     try {
-      body = JSON.parse(res.text) as LocalAnswer | LocalError;
+      body = JSON.parse(res.text);
     } catch {
       return inProcess('not JSON');
     }
-    if (!('error' in body) && !p.json && typeof body.text !== 'string') return inProcess('no results table');
+    // Only the two shapes local.ts sends are printed; anything else (another server's error page,
+    // an answer without the table asked for) is searched in-process.
+    const failed = res.status !== 200 && isLocalError(body);
+    if (!failed && !(res.status === 200 && isLocalAnswer(body, !p.json))) return inProcess(`an unexpected answer (HTTP ${res.status})`);
     for (const stream of [process.stdout, process.stderr]) {
       stream.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EPIPE') process.exit(0);
       });
     }
-    if ('error' in body) {
-      process.stderr.write(`error: ${body.error.message}\n${body.error.fix ? `fix: ${body.error.fix}\n` : ''}`);
-      return body.error.exit_code;
+    if (failed) {
+      const { error } = body as LocalError;
+      process.stderr.write(`error: ${error.message}\n${error.fix ? `fix: ${error.fix}\n` : ''}`);
+      return error.exit_code;
     }
-    if (!p.quiet) for (const n of body.notices) process.stderr.write(`note: ${n}\n`);
-    process.stdout.write(`${p.json ? JSON.stringify(body.result, null, 2) : body.text}\n`);
+    const answer = body as LocalAnswer;
+    if (!p.quiet) for (const n of answer.notices) process.stderr.write(`note: ${n}\n`);
+    process.stdout.write(`${p.json ? JSON.stringify(answer.result, null, 2) : answer.text}\n`);
     return 0;
   } catch {
     return null;

@@ -236,17 +236,35 @@ describe('a daemon whose answer cannot be read', () => {
     const socket = socketPath(resolveDb(db));
     if (saved === undefined) delete process.env.RAG_RUNTIME_DIR;
     else process.env.RAG_RUNTIME_DIR = saved;
-    // A real process on that socket, answering in a form the client does not take (chunked).
-    const fake = spawn(process.execPath, ['-e', `require('net').createServer((c) => c.once('data', () => c.end('HTTP/1.1 200 OK\\r\\ntransfer-encoding: chunked\\r\\n\\r\\n2\\r\\n{}\\r\\n0\\r\\n\\r\\n'))).listen(${JSON.stringify(socket)})`], { stdio: 'ignore' });
+    // A real process on that socket, answering in forms the client does not take, one per
+    // connection: chunked; an error that is not rag's (another server's 413 page); a 200 without
+    // the table a table query asked for; then chunked again for the -q run.
+    const http = (status: string, body: string) => `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const answers = [
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+      http('413 Payload Too Large', '{"statusCode":413,"error":"Payload Too Large","message":"Request body is too large"}'),
+      http('200 OK', '{"result":{"query":"api key","results":[]},"rerank":null,"notices":[]}'),
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+    ];
+    const fake = spawn(process.execPath, ['-e', `const a = ${JSON.stringify(answers)}; let n = 0; require('net').createServer((c) => c.once('data', () => c.end(a[Math.min(n++, a.length - 1)]))).listen(${JSON.stringify(socket)})`], { stdio: 'ignore' });
     try {
       await waitFor(() => existsSync(socket), 10_000, 'the fake daemon socket');
       const args = ['--db', db, '--config', FIXTURE_CONFIG, '--json', 'query', 'api key', '--mode', 'bm25'];
-      const r = rag(args, { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`note: rag serve on ${socket} gave no usable answer (not a complete HTTP answer); searching in-process`);
       const inProcess = rag([...args, '--no-daemon'], { cwd: dir });
       const strip = ({ timings: _t, ...rest }: Record<string, unknown>) => rest;
+      const note = (why: string) => `note: rag serve on ${socket} gave no usable answer (${why}); searching in-process`;
+      const r = rag(args, { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(note('not a complete HTTP answer'));
       expect(strip(r.json())).toEqual(strip(inProcess.json()));
+      const notRags = rag(args, { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+      expect(notRags.code, notRags.stderr).toBe(0);
+      expect(notRags.stderr).toContain(note('an unexpected answer (HTTP 413)'));
+      expect(strip(notRags.json())).toEqual(strip(inProcess.json()));
+      const noTable = rag(args.filter((a) => a !== '--json'), { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
+      expect(noTable.code, noTable.stderr).toBe(0);
+      expect(noTable.stderr).toContain(note('an unexpected answer (HTTP 200)'));
+      expect(noTable.stdout).toMatch(/results? · bm25/);
       const quiet = rag([...args, '-q'], { cwd: dir, env: { RAG_RUNTIME_DIR: rt } });
       expect(quiet.code).toBe(0);
       expect(quiet.stderr).toBe('');
