@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED } from '../scripts/build.js';
 import { commandIn } from '../src/cli.js';
 import { FIXTURES, rag, tempDir } from './helpers/cli.js';
+import { loadTrace } from './helpers/load-trace.js';
 
 describe('the CLI loads only the command it runs', () => {
   it('finds the command after global options, skipping their values', () => {
@@ -35,26 +35,15 @@ describe('the CLI loads only the command it runs', () => {
 
 describe('the built CLI (dist/, one esbuild bundle)', () => {
   it('runs a query without loading any bundled package a second time from node_modules', () => {
-    // Every file Node resolves, CommonJS (`require`, as LanceDB loads Arrow) and ES modules alike.
     const dir = tempDir('rag-bundle-');
-    const log = path.join(dir, 'loaded.txt');
-    writeFileSync(
-      path.join(dir, 'trace.cjs'),
-      `const M = require('node:module'); const fs = require('node:fs');
-const resolve = M._resolveFilename;
-M._resolveFilename = function (...a) { const f = resolve.apply(this, a); fs.appendFileSync(${JSON.stringify(log)}, f + '\\n'); return f; };
-M.register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\\\n'); return r; }\`));
-`,
-    );
+    const trace = loadTrace();
     const db = path.join(dir, 'db');
     expect(rag(['--db', db, '-q', 'ingest', path.join(FIXTURES, 'docs')]).code).toBe(0);
     expect(rag(['--db', db, '-q', 'index', '--model', 'none']).code).toBe(0);
-    writeFileSync(log, '');
-    const q = rag(['--db', db, '--json', 'query', 'rotate the API key', '--mode', 'bm25'], { env: { NODE_OPTIONS: `--require ${path.join(dir, 'trace.cjs')}` } });
+    const q = rag(['--db', db, '--json', 'query', 'rotate the API key', '--mode', 'bm25'], { env: { NODE_OPTIONS: trace.nodeOptions } });
     expect(q.code, q.stderr).toBe(0);
     expect(q.json().results.length).toBeGreaterThan(0);
-    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const loaded = trace.take();
     const fromPackages = loaded.map((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p): p is string => Boolean(p));
     // The trace itself works: the native LanceDB binary and onnxruntime are outside the bundle.
     expect(fromPackages.some((p) => p.startsWith('@lancedb/lancedb-'))).toBe(true);

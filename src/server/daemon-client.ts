@@ -9,13 +9,13 @@
  * config) returns null and the CLI runs as usual, which prints the same errors and results it
  * always does.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { stripJsonComments } from '../engine/jsonc.js';
 import type { LocalAnswer, LocalError, LocalQuery } from './local.js';
 import { terminalWidth, useColor } from '../render/table.js';
-import { configText, privateDir, resolveDb, socketPath } from './local-socket.js';
+import { configText, LOCAL_BODY_LIMIT, privateDir, resolveDb, socketPath } from './local-socket.js';
 
 interface Parsed {
   db?: string;
@@ -27,8 +27,6 @@ interface Parsed {
 }
 
 const MODES = ['hybrid', 'bm25', 'vector'];
-/** The daemon refuses larger requests (local.ts bodyLimit); a query this big is the CLI's. */
-const MAX_REQUEST_BYTES = 256 * 1024;
 const int = (v: string | undefined, min: number, max: number): number | undefined => {
   const n = Number(v);
   return v !== undefined && /^\d+$/.test(v) && n >= min && n <= max ? n : undefined;
@@ -101,13 +99,12 @@ function parse(args: readonly string[]): Parsed | null {
 }
 
 /** The store location the CLI would use: --db, RAG_DB, the config's "db", else .rag. */
-function storeOf(p: Parsed): string | null {
+function storeOf(p: Parsed, config: string | null): string | null {
   if (p.db) return p.db;
   if (process.env.RAG_DB) return process.env.RAG_DB;
-  const file = path.resolve(p.config ?? 'rag.config.json');
-  if (!existsSync(file)) return p.config ? null : '.rag';
+  if (config === null) return '.rag';
   try {
-    const db = (JSON.parse(stripJsonComments(readFileSync(file, 'utf8'))) as { db?: unknown }).db;
+    const db = (JSON.parse(stripJsonComments(config)) as { db?: unknown }).db;
     return typeof db === 'string' ? db : '.rag';
   } catch {
     return null; // the CLI reports the broken config
@@ -180,13 +177,14 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
     if (process.env.RAG_NO_DAEMON) return null;
     const p = parseQueryArgs(args);
     if (!p) return null;
-    const db = storeOf(p);
+    // Read once: it names the store, and the daemon compares it with its own.
+    const config = configText(p.config);
+    if (config === undefined) return null;
+    const db = storeOf(p, config);
     if (db === null) return null;
     const resolved = resolveDb(db);
     const socket = socketPath(resolved);
     if (!existsSync(socket) || !privateDir(path.dirname(socket))) return null;
-    const config = configText(p.config);
-    if (config === undefined) return null;
     const view = p.json ? undefined : { width: terminalWidth() ?? null, color: useColor() };
     const request: LocalQuery = { ...p.query, db: resolved, config_text: config, query: p.words.join(' '), view };
     // A daemon that answers but cannot be understood is worth knowing about; the answer the CLI
@@ -196,7 +194,7 @@ export async function queryViaDaemon(args: readonly string[]): Promise<number | 
       return null;
     };
     const text = JSON.stringify(request);
-    if (Buffer.byteLength(text) > MAX_REQUEST_BYTES) return null;
+    if (Buffer.byteLength(text) > LOCAL_BODY_LIMIT) return null; // the daemon would refuse it: the CLI's
     const res = await post(socket, text);
     if ('unreadable' in res) return inProcess(res.unreadable);
     if (res.status === 409) return null;

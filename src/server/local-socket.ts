@@ -9,6 +9,9 @@ import path from 'node:path';
 
 const isRemote = (uri: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(uri);
 
+/** The largest request the daemon's socket takes; the client leaves anything larger to the CLI. */
+export const LOCAL_BODY_LIMIT = 256 * 1024;
+
 /** The store location as `Store.open` resolves it. */
 export function resolveDb(db: string, cwd = process.cwd()): string {
   return isRemote(db) ? db : path.resolve(cwd, db);

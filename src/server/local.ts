@@ -18,7 +18,7 @@ import { parseFilter } from '../engine/search/filter.js';
 import { staleIndexLine } from '../render/freshness.js';
 import { renderQueryTable } from '../render/query-table.js';
 import { answerJson } from './answer.js';
-import { ensurePrivateDir, socketPath } from './local-socket.js';
+import { ensurePrivateDir, LOCAL_BODY_LIMIT, socketPath } from './local-socket.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { RetrieverPool } from './pool.js';
 import type { QueryBody } from './schemas.js';
@@ -102,7 +102,7 @@ export async function listenLocal(o: LocalOptions): Promise<{ app: FastifyInstan
     if (await answers(socket)) return { app: null, reason: `another rag serve already answers local queries for this store (${socket})` };
     unlinkSync(socket); // left by a daemon that was killed
   }
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
+  const app = Fastify({ logger: false, bodyLimit: LOCAL_BODY_LIMIT, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } });
   app.setErrorHandler((err, _req, reply) => {
     const e = err as Error & { validation?: unknown };
     if (e.validation) return reply.code(400).send({ error: { message: e.message, exit_code: EXIT.USAGE } } satisfies LocalError);

@@ -3,12 +3,13 @@
  * with the same output as the in-process search, and the fallback when no daemon answers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueryArgs, parseResponse } from '../../src/server/daemon-client.js';
 import { resolveDb, socketPath } from '../../src/server/local-socket.js';
 import { FIXTURE_CONFIG, rag, tempDir } from '../helpers/cli.js';
+import { loadTrace } from '../helpers/load-trace.js';
 import { fixtureStore, startServe, waitFor, type Served } from './serve-process.js';
 
 let dir: string;
@@ -88,28 +89,18 @@ describe('rag query through a running rag serve', () => {
       const inProcess = query([...args, '--no-daemon'], extra);
       expect(viaDaemon.code, viaDaemon.stderr).toBe(0);
       expect(withoutMs(viaDaemon.stdout)).toBe(withoutMs(inProcess.stdout));
-      if (args.includes('connector=nosuch')) expect(viaDaemon.stdout).toMatch(/^no results for "salary bands" \(searched as /);
+      if ((args as readonly string[]).includes('connector=nosuch')) expect(viaDaemon.stdout).toMatch(/^no results for "salary bands" \(searched as /);
       if (extra.COLUMNS) for (const l of viaDaemon.stdout.trimEnd().split('\n')) expect(l.length).toBeLessThanOrEqual(Number(extra.COLUMNS));
     }
   });
 
   it('answers a query from one CommonJS file of built-ins: no ES module, no package, no LanceDB', async () => {
-    const trace = path.join(tempDir('rag-trace-'), 'trace.cjs');
-    const log = `${trace}.log`;
-    writeFileSync(
-      trace,
-      `const M = require('node:module'); const fs = require('node:fs');
-const resolve = M._resolveFilename;
-M._resolveFilename = function (...a) { const f = resolve.apply(this, a); fs.appendFileSync(${JSON.stringify(log)}, f + '\\n'); return f; };
-M.register('data:text/javascript,' + encodeURIComponent(\`import { appendFileSync } from 'node:fs';
-export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\\\n'); return r; }\`));
-`,
-    );
+    const trace = loadTrace();
     let r!: ReturnType<typeof query>;
-    expect(await daemonAnswered(() => (r = query(['restore a deleted project'], { NODE_OPTIONS: `--require ${trace}` })))).toBe(1);
+    expect(await daemonAnswered(() => (r = query(['restore a deleted project'], { NODE_OPTIONS: trace.nodeOptions })))).toBe(1);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/results · hybrid/);
-    const loaded = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const loaded = trace.take();
     // Besides built-ins: bin/rag, the client file, and the trace's own hook (a data: URL).
     const client = loaded.filter((f) => f.endsWith(`${path.sep}dist${path.sep}daemon-client.cjs`));
     expect(client).toHaveLength(1);
