@@ -10,6 +10,8 @@ export interface MachineInfo {
   node: string;
   lancedb: string;
   onnxruntime: string;
+  /** NODE_EXTRA_CA_CERTS set in the bench's environment: every Node process starts slower (proc.ts). */
+  nodeExtraCaCerts: boolean;
 }
 
 function pkgVersion(root: string, name: string): string {
@@ -30,5 +32,6 @@ export function machineInfo(root: string): MachineInfo {
     node: process.version,
     lancedb: pkgVersion(root, '@lancedb/lancedb'),
     onnxruntime: pkgVersion(root, 'onnxruntime-node'),
+    nodeExtraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
   };
 }

@@ -17,6 +17,21 @@ export interface Timed {
   stderr: string;
 }
 
+/**
+ * Node 20 builds its whole TLS root store while it starts whenever NODE_EXTRA_CA_CERTS is set
+ * (an empty value aside): ~25 ms for one extra certificate, ~50 ms for a distribution's bundle on
+ * a 2-core VM, paid by every Node process before its first line runs. Sandboxes and corporate
+ * machines often set it; most machines do not. Cold-process sections measure both, so a figure is
+ * not read as rag's when it is this machine's.
+ */
+export const EXTRA_CA_SET = Boolean(process.env.NODE_EXTRA_CA_CERTS);
+
+/** `env` as on a machine without NODE_EXTRA_CA_CERTS. */
+export function withoutExtraCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
+  return rest;
+}
+
 export function benchEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,

@@ -17,7 +17,7 @@ import {
   scifactTestQueries,
   type BuiltStore,
 } from './datasets.js';
-import { parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed } from './proc.js';
+import { benchEnv, EXTRA_CA_SET, parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed, withoutExtraCa } from './proc.js';
 import { latency, mean, round, spread } from './stats.js';
 import type { SectionContext, SectionResult } from './types.js';
 import { freshnessSection } from './freshness.js';
@@ -201,6 +201,19 @@ export async function coldSection(ctx: SectionContext): Promise<SectionResult> {
   const table: Timed[] = [];
   for (let i = 0; i < n; i++) table.push(await rag(['--db', store.db, '--config', store.config, 'query', pick(i), '--mode', 'hybrid', '-k', '10']));
   out.hybridTable = summarise(table);
+  if (EXTRA_CA_SET) {
+    // The same processes as on a machine without NODE_EXTRA_CA_CERTS (see proc.ts).
+    ctx.log(`cold: node -e 0, bm25, hybrid and the hybrid table without NODE_EXTRA_CA_CERTS × ${n}`);
+    const env = withoutExtraCa(benchEnv());
+    const runs: Record<string, Timed[]> = { nodeStartup: [], bm25: [], hybrid: [], hybridTable: [] };
+    for (let i = 0; i < n; i++) {
+      runs.nodeStartup!.push(await runTimed(process.execPath, ['-e', '0'], { env }));
+      for (const [label, json, mode] of [['bm25', ['--json'], 'bm25'], ['hybrid', ['--json'], 'hybrid'], ['hybridTable', [], 'hybrid']] as const) {
+        runs[label]!.push(await rag(['--db', store.db, '--config', store.config, ...json, 'query', pick(i), '--mode', mode, '-k', '10'], { env }));
+      }
+    }
+    out.withoutExtraCa = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarise(v)]));
+  }
   return out;
 }
 
