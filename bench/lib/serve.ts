@@ -151,6 +151,9 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     }
     const after = await cacheCounters(url);
 
+    // autocannon stops with requests still queued in the server: let it finish them, or the first
+    // cold runs time the tail of the load (`node -e 0` took 79–132 ms right after it, 72–77 alone).
+    await new Promise((r) => setTimeout(r, 3000));
     // A cold `rag query` process answered by the daemon (the socket `rag serve` opened), then without it.
     const coldRuns = ctx.quick ? 3 : 7;
     const cold: SectionResult = {};
