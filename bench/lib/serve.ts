@@ -160,14 +160,14 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     const coldEnv = benchEnv({ RAG_RUNTIME_DIR: runtime });
     const floor: Timed[] = [];
     for (let r = 0; r < coldRuns; r++) floor.push(await runTimed(process.execPath, ['-e', '0']));
-    cold.nodeStartup = { wallMs: spread(floor.map((t) => t.wallMs)), maxRssMiB: spread(floor.map((t) => t.maxRssMiB ?? 0)) };
+    cold.nodeStartup = summary(floor);
     // hybridTable: what a terminal user gets, the results table rather than JSON.
     const coldCases = [['bm25', ['--json'], ['--mode', 'bm25']], ['hybrid', ['--json'], ['--mode', 'hybrid']], ['hybridTable', [], ['--mode', 'hybrid']], ['hybridNoDaemon', ['--json'], ['--mode', 'hybrid', '--no-daemon']]] as const;
     for (const [label, global, extra] of coldCases) {
       ctx.log(`serve: cold rag query ${[...global, ...extra].join(' ')} × ${coldRuns}`);
       const timed: Timed[] = [];
       for (let r = 0; r < coldRuns; r++) timed.push(await rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env: coldEnv }));
-      cold[label] = { wallMs: spread(timed.map((t) => t.wallMs)), maxRssMiB: spread(timed.map((t) => t.maxRssMiB ?? 0)) };
+      cold[label] = summary(timed);
     }
     if (EXTRA_CA_SET) {
       // The same processes as on a machine without NODE_EXTRA_CA_CERTS (see proc.ts).
@@ -180,9 +180,7 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
           runs[label]!.push(await rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env }));
         }
       }
-      cold.withoutExtraCa = Object.fromEntries(
-        Object.entries(runs).map(([k, timed]) => [k, { wallMs: spread(timed.map((t) => t.wallMs)), maxRssMiB: spread(timed.map((t) => t.maxRssMiB ?? 0)) }]),
-      );
+      cold.withoutExtraCa = Object.fromEntries(Object.entries(runs).map(([k, timed]) => [k, summary(timed)]));
     }
     const serverRssMiB = peakRssMiB(proc.pid!);
     return {
@@ -201,6 +199,11 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
   }
+}
+
+/** Wall time and peak RSS of repeated runs of one process. */
+function summary(timed: Timed[]): SectionResult {
+  return { wallMs: spread(timed.map((t) => t.wallMs)), maxRssMiB: spread(timed.map((t) => t.maxRssMiB ?? 0)) };
 }
 
 /** VmHWM of a live process (Linux), MiB. */
