@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spread } from './stats.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(ROOT, 'bin/rag');
@@ -26,10 +27,32 @@ export interface Timed {
  */
 export const EXTRA_CA_SET = Boolean(process.env.NODE_EXTRA_CA_CERTS);
 
-/** `env` as on a machine without NODE_EXTRA_CA_CERTS. */
-export function withoutExtraCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
-  return rest;
+/**
+ * The cold-process cases again, as on a machine without NODE_EXTRA_CA_CERTS: `node -e 0`
+ * (`nodeStartup`) and each case `n` times, interleaved; a summary per case.
+ */
+export async function timedWithoutExtraCa(
+  n: number,
+  env: NodeJS.ProcessEnv,
+  cases: Record<string, (i: number, env: NodeJS.ProcessEnv) => Promise<Timed>>,
+): Promise<Record<string, ProcessSummary>> {
+  const { NODE_EXTRA_CA_CERTS: _, ...bare } = env;
+  const runs: Record<string, Timed[]> = { nodeStartup: [] };
+  for (let i = 0; i < n; i++) {
+    runs.nodeStartup!.push(await runTimed(process.execPath, ['-e', '0'], { env: bare }));
+    for (const [name, run] of Object.entries(cases)) (runs[name] ??= []).push(await run(i, bare));
+  }
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, processSummary(v)]));
+}
+
+export interface ProcessSummary {
+  wallMs: ReturnType<typeof spread>;
+  maxRssMiB: ReturnType<typeof spread>;
+}
+
+/** Wall time and peak RSS of repeated runs of one process. */
+export function processSummary(runs: Timed[]): ProcessSummary {
+  return { wallMs: spread(runs.map((r) => r.wallMs)), maxRssMiB: spread(runs.map((r) => r.maxRssMiB ?? 0)) };
 }
 
 export function benchEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -52,11 +52,12 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   add('cold `rag query --mode bm25` process, median wall', '< 500 ms', cold?.bm25?.wallMs?.median, (v) => v < 500, `${cold?.corpus ?? '?'}`, ' ms');
   add('cold `rag query --mode hybrid` process (model load), `--json`, median wall', '< 500 ms', cold?.hybrid?.wallMs?.median, (v) => v < 500, `${cold?.corpus ?? '?'}, ${cold?.model ?? ''}; \`node -e 0\` ${f(cold?.nodeStartup?.wallMs?.median, 0)} ms`, ' ms');
   add('cold `rag query --mode hybrid` process printing the results table (what a terminal user gets), median wall', '< 500 ms', cold?.hybridTable?.wallMs?.median, (v) => v < 500, `${cold?.corpus ?? '?'}, ${cold?.model ?? ''}`, ' ms');
-  const noCa = (x: AnyObj | undefined) => `\`node -e 0\` ${f(x?.nodeStartup?.wallMs?.median, 0)} ms here, not ${f(x?.nodeStartupWith, 0)} ms`;
+  /** Where a row without the variable ran: Node's own start there and with the variable. */
+  const noCa = (without: AnyObj, withCa: AnyObj) => `\`node -e 0\` ${f(without.nodeStartup?.wallMs?.median, 0)} ms here, not ${f(withCa.nodeStartup?.wallMs?.median, 0)} ms`;
   if (cold?.withoutExtraCa) {
-    const x = { ...cold.withoutExtraCa, nodeStartupWith: cold.nodeStartup?.wallMs?.median };
-    add(`the same hybrid \`--json\` process ${NO_CA}`, '< 500 ms', x.hybrid?.wallMs?.median, (v) => v < 500, noCa(x), ' ms');
-    add(`the same hybrid results table ${NO_CA}`, '< 500 ms', x.hybridTable?.wallMs?.median, (v) => v < 500, noCa(x), ' ms');
+    const x = cold.withoutExtraCa;
+    add(`the same hybrid \`--json\` process ${NO_CA}`, '< 500 ms', x.hybrid?.wallMs?.median, (v) => v < 500, noCa(x, cold), ' ms');
+    add(`the same hybrid results table ${NO_CA}`, '< 500 ms', x.hybridTable?.wallMs?.median, (v) => v < 500, noCa(x, cold), ' ms');
   }
 
   const peers = sec(r, 'peers');
@@ -116,9 +117,9 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   add('cold `rag query --mode hybrid --json` with a running `rag serve`, median wall', '< 100 ms', serve?.cold?.hybrid?.wallMs?.median, (v) => v < 100, on, ' ms');
   add('cold `rag query --mode hybrid` printing the results table, with a running `rag serve`, median wall', '< 100 ms', serve?.cold?.hybridTable?.wallMs?.median, (v) => v < 100, on, ' ms');
   if (serve?.cold?.withoutExtraCa) {
-    const x = { ...serve.cold.withoutExtraCa, nodeStartupWith: serve.cold.nodeStartup?.wallMs?.median };
-    add(`the same \`--json\` query answered by \`rag serve\` ${NO_CA}`, '< 100 ms', x.hybrid?.wallMs?.median, (v) => v < 100, noCa(x), ' ms');
-    add(`the same results table answered by \`rag serve\` ${NO_CA}`, '< 100 ms', x.hybridTable?.wallMs?.median, (v) => v < 100, noCa(x), ' ms');
+    const x = serve.cold.withoutExtraCa;
+    add(`the same \`--json\` query answered by \`rag serve\` ${NO_CA}`, '< 100 ms', x.hybrid?.wallMs?.median, (v) => v < 100, noCa(x, serve.cold), ' ms');
+    add(`the same results table answered by \`rag serve\` ${NO_CA}`, '< 100 ms', x.hybridTable?.wallMs?.median, (v) => v < 100, noCa(x, serve.cold), ' ms');
   }
   const watch = sec(r, 'watch');
   for (const mode of ['bm25', 'hybrid']) {

@@ -17,7 +17,7 @@ import {
   scifactTestQueries,
   type BuiltStore,
 } from './datasets.js';
-import { benchEnv, EXTRA_CA_SET, parseJson, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, type Timed, withoutExtraCa } from './proc.js';
+import { benchEnv, EXTRA_CA_SET, parseJson, processSummary, rag, ROOT, runTimed, selfMaxRssMiB, tempDir, timedWithoutExtraCa, type Timed } from './proc.js';
 import { latency, mean, round, spread } from './stats.js';
 import type { SectionContext, SectionResult } from './types.js';
 import { freshnessSection } from './freshness.js';
@@ -170,7 +170,7 @@ export async function coldSection(ctx: SectionContext): Promise<SectionResult> {
   const { store, queries, corpus } = await latencyStore(ctx);
   const n = ctx.quick ? 3 : 7;
   const pick = (i: number) => queries[(i * 37) % queries.length]!;
-  const summarise = (runs: Timed[], extra: SectionResult = {}) => ({ wallMs: spread(runs.map((r) => r.wallMs)), maxRssMiB: maxRss(runs), ...extra });
+  const summarise = (runs: Timed[], extra: SectionResult = {}) => ({ ...processSummary(runs), ...extra });
   const node = async (args: string[]) => {
     const r = await runTimed(process.execPath, args);
     if (r.code !== 0) throw new Error(`node ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
@@ -202,17 +202,9 @@ export async function coldSection(ctx: SectionContext): Promise<SectionResult> {
   for (let i = 0; i < n; i++) table.push(await rag(['--db', store.db, '--config', store.config, 'query', pick(i), '--mode', 'hybrid', '-k', '10']));
   out.hybridTable = summarise(table);
   if (EXTRA_CA_SET) {
-    // The same processes as on a machine without NODE_EXTRA_CA_CERTS (see proc.ts).
     ctx.log(`cold: node -e 0, bm25, hybrid and the hybrid table without NODE_EXTRA_CA_CERTS × ${n}`);
-    const env = withoutExtraCa(benchEnv());
-    const runs: Record<string, Timed[]> = { nodeStartup: [], bm25: [], hybrid: [], hybridTable: [] };
-    for (let i = 0; i < n; i++) {
-      runs.nodeStartup!.push(await runTimed(process.execPath, ['-e', '0'], { env }));
-      for (const [label, json, mode] of [['bm25', ['--json'], 'bm25'], ['hybrid', ['--json'], 'hybrid'], ['hybridTable', [], 'hybrid']] as const) {
-        runs[label]!.push(await rag(['--db', store.db, '--config', store.config, ...json, 'query', pick(i), '--mode', mode, '-k', '10'], { env }));
-      }
-    }
-    out.withoutExtraCa = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summarise(v)]));
+    const query = (json: string[], mode: string) => (i: number, env: NodeJS.ProcessEnv) => rag(['--db', store.db, '--config', store.config, ...json, 'query', pick(i), '--mode', mode, '-k', '10'], { env });
+    out.withoutExtraCa = await timedWithoutExtraCa(n, benchEnv(), { bm25: query(['--json'], 'bm25'), hybrid: query(['--json'], 'hybrid'), hybridTable: query([], 'hybrid') });
   }
   return out;
 }

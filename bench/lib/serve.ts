@@ -10,7 +10,7 @@ import http from 'node:http';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { fixtureQueries, fixtureStore, scifactStore, scifactTestQueries, type BuiltStore } from './datasets.js';
-import { benchEnv, BIN, EXTRA_CA_SET, parseJson, rag, runTimed, tempDir, type Timed, withoutExtraCa } from './proc.js';
+import { benchEnv, BIN, EXTRA_CA_SET, parseJson, processSummary, rag, runTimed, tempDir, timedWithoutExtraCa, type Timed } from './proc.js';
 import { latency, spread } from './stats.js';
 import type { SectionContext, SectionResult } from './types.js';
 
@@ -160,27 +160,23 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     const coldEnv = benchEnv({ RAG_RUNTIME_DIR: runtime });
     const floor: Timed[] = [];
     for (let r = 0; r < coldRuns; r++) floor.push(await runTimed(process.execPath, ['-e', '0']));
-    cold.nodeStartup = summary(floor);
+    cold.nodeStartup = processSummary(floor);
     // hybridTable: what a terminal user gets, the results table rather than JSON.
     const coldCases = [['bm25', ['--json'], ['--mode', 'bm25']], ['hybrid', ['--json'], ['--mode', 'hybrid']], ['hybridTable', [], ['--mode', 'hybrid']], ['hybridNoDaemon', ['--json'], ['--mode', 'hybrid', '--no-daemon']]] as const;
     for (const [label, global, extra] of coldCases) {
       ctx.log(`serve: cold rag query ${[...global, ...extra].join(' ')} × ${coldRuns}`);
       const timed: Timed[] = [];
       for (let r = 0; r < coldRuns; r++) timed.push(await rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env: coldEnv }));
-      cold[label] = summary(timed);
+      cold[label] = processSummary(timed);
     }
     if (EXTRA_CA_SET) {
-      // The same processes as on a machine without NODE_EXTRA_CA_CERTS (see proc.ts).
       ctx.log(`serve: node -e 0 and cold rag query answered by the daemon, without NODE_EXTRA_CA_CERTS × ${coldRuns}`);
-      const env = withoutExtraCa(coldEnv);
-      const runs: Record<string, Timed[]> = { nodeStartup: [], bm25: [], hybrid: [], hybridTable: [] };
-      for (let r = 0; r < coldRuns; r++) {
-        runs.nodeStartup!.push(await runTimed(process.execPath, ['-e', '0'], { env }));
-        for (const [label, global, extra] of coldCases.slice(0, 3)) {
-          runs[label]!.push(await rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env }));
-        }
-      }
-      cold.withoutExtraCa = Object.fromEntries(Object.entries(runs).map(([k, timed]) => [k, summary(timed)]));
+      const answered = coldCases.filter(([label]) => label !== 'hybridNoDaemon');
+      cold.withoutExtraCa = await timedWithoutExtraCa(
+        coldRuns,
+        coldEnv,
+        Object.fromEntries(answered.map(([label, global, extra]) => [label, (_: number, env: NodeJS.ProcessEnv) => rag(['--db', store.db, '--config', store.config, ...global, 'query', next(), '-k', '10', ...extra], { env })])),
+      );
     }
     const serverRssMiB = peakRssMiB(proc.pid!);
     return {
@@ -199,11 +195,6 @@ export async function serveSection(ctx: SectionContext): Promise<SectionResult> 
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
   }
-}
-
-/** Wall time and peak RSS of repeated runs of one process. */
-function summary(timed: Timed[]): SectionResult {
-  return { wallMs: spread(timed.map((t) => t.wallMs)), maxRssMiB: spread(timed.map((t) => t.maxRssMiB ?? 0)) };
 }
 
 /** VmHWM of a live process (Linux), MiB. */

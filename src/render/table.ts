@@ -173,8 +173,10 @@ function drawTable(rows: string[][], widths: number[], color: boolean): string {
       const parts = cells.map((c, j) => {
         // A wide character in a one-cell column cannot fit: cut it, as a line longer than its column is.
         const line = c[l] ?? '';
-        const text = displayWidth(line) > widths[j]! - 2 ? truncate(line, widths[j]! - 2) : line;
-        const padded = ` ${text}${' '.repeat(Math.max(0, widths[j]! - 2 - displayWidth(text)))} `;
+        const inner = widths[j]! - 2;
+        const w = displayWidth(line);
+        const text = w > inner ? truncate(line, inner) : line;
+        const padded = ` ${text}${' '.repeat(Math.max(0, inner - (text === line ? w : displayWidth(text))))} `;
         return r === 0 && color ? `\x1b[36m${padded}\x1b[39m` : padded;
       });
       out.push(border('│') + parts.join(border('│')) + border('│'));
