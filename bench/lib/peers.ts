@@ -79,6 +79,8 @@ export async function peersSection(ctx: SectionContext): Promise<SectionResult> 
     fts_k10_acl_all: async (q) => (await table.fullText(q, aclWhere(everyone), ['chunk_id'], K), null),
     fts_k10_acl_half: async (q) => (await table.fullText(q, aclWhere(publicOnly), ['chunk_id'], K), null),
     [`fts_depth${depth}_candidate_columns`]: async (q) => (await table.fullText(q, aclWhere(everyone), ['chunk_id', 'doc_id', 'acl', 'tenant'], depth), null),
+    // What a warmed retriever asks: its candidates' ids come from memory.
+    [`fts_depth${depth}_row_ids_and_scores`]: async (q) => (await table.fullText(q, aclWhere(everyone), [], depth), null),
   };
   for (const q of ['warm-up about cells', 'warm-up about proteins', 'warm-up about genes']) for (const f of Object.values(paths)) await f(q);
   const ms: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
