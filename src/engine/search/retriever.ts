@@ -164,11 +164,11 @@ export class Retriever {
   async warm(opts: { rerank?: string | null; passages?: boolean } = {}): Promise<void> {
     if (this.hasVectors) await this.getEmbedder();
     if (opts.rerank) await loadReranker(opts.rerank);
-    if (this.refCache && (this.rowCache || opts.passages === false)) return;
+    const passages = opts.passages !== false;
+    if (this.rowCache || (this.refCache && !passages)) return;
     if ((await this.table.countRows()) > ROW_CACHE_MAX_ROWS) return;
     // A long-lived retriever over a modest index keeps its candidates' ids and, unless told not
     // to, its passages in memory: the fetch of the final hits becomes a lookup.
-    const passages = opts.passages !== false && !this.rowCache;
     const table = await this.table.scan(passages ? RESULT_COLUMNS : CANDIDATE_COLUMNS);
     const refs = new Map<bigint, CandidateRef>();
     const cache = passages ? new Map<bigint, Hit['chunk']>() : null;
