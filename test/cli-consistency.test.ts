@@ -61,6 +61,13 @@ describe('errors with --json', () => {
     const cfg = rag(['--json', '--config', bad, 'query', 'x']);
     expect(cfg.code).toBe(2);
     expect(JSON.parse(cfg.stderr)).toMatchObject({ file: bad, exit: 2, error: expect.stringMatching(/tenant\.default/) });
+    // Broken syntax: the line it breaks on, in one line of text (V8 quotes the file, newlines and all).
+    const broken = path.join(dir, 'broken-config.json');
+    writeFileSync(broken, '{\n  "db": ,\n  "tenant": {}\n}\n');
+    expect(JSON.parse(rag(['--json', '--config', broken, 'query', 'x']).stderr)).toMatchObject({ file: broken, line: 2, exit: 2 });
+    const plain = rag(['--config', broken, 'query', 'x']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^error: ${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: invalid JSON \\(`)), 'fix: fix the JSON syntax']);
     const parse = rag(['--json', ...base, 'query', 'x', '--mode', 'fuzzy']);
     expect(parse.code).toBe(2);
     expect(JSON.parse(parse.stderr)).toEqual({ error: expect.stringMatching(/Allowed choices are hybrid, bm25, vector/), exit: 2 });

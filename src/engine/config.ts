@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, UsageError } from './errors.js';
-import { stripJsonComments } from './jsonc.js';
+import { jsonSyntaxError, stripJsonComments } from './jsonc.js';
 
 const principal = z
   .string()
@@ -152,13 +152,13 @@ export function loadConfig(explicitPath?: string, cwd = process.cwd()): { config
     return { config: defaultConfig() };
   }
   const raw = readFileSync(file, 'utf8');
+  const text = stripJsonComments(raw);
   let data: unknown;
   try {
-    data = JSON.parse(stripJsonComments(raw));
+    data = JSON.parse(text);
   } catch (err) {
-    const m = /position (\d+)/.exec(String(err));
-    const line = m ? raw.slice(0, Number(m[1])).split('\n').length : undefined;
-    throw new InputError(file, line, `invalid JSON (${(err as Error).message})`, 'fix the JSON syntax');
+    const { line, message } = jsonSyntaxError(text, err);
+    throw new InputError(file, line, `invalid JSON (${message})`, 'fix the JSON syntax');
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PUBLIC, validatePrincipal } from '../engine/acl.js';
 import { InputError, UsageError } from '../engine/errors.js';
 import { withFileLock } from '../engine/file-lock.js';
+import { jsonSyntaxError } from '../engine/jsonc.js';
 import type { Caller } from '../engine/types.js';
 
 export const DEFAULT_KEYS_FILE = 'rag.keys.json';
@@ -43,7 +44,8 @@ export function readKeys(file: string): KeyRecord[] {
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    throw new InputError(file, undefined, `invalid JSON (${(err as Error).message})`, 'restore the file or remove it and add keys again with `rag keys add`');
+    const { line, message } = jsonSyntaxError(raw, err);
+    throw new InputError(file, line, `invalid JSON (${message})`, 'restore the file or remove it and add keys again with `rag keys add`');
   }
   const keys = (data as Partial<KeysFile>)?.keys;
   if ((data as Partial<KeysFile>)?.version !== 1 || !Array.isArray(keys)) {

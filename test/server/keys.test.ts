@@ -50,6 +50,8 @@ describe('API keys file', () => {
     expect(() => readKeys(f)).toThrow(InputError);
     writeFileSync(f, '{not json');
     expect(() => readKeys(f)).toThrow(/invalid JSON/);
+    writeFileSync(f, '{\n  "version": 1,\n  "keys": [\n    {"id": "x"}\n    {"id": "y"}\n  ]\n}\n');
+    expect(() => readKeys(f)).toThrow(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5: invalid JSON \\([^\n]*\\)$`));
   });
 });
 

@@ -9,6 +9,7 @@ import { open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { StoreError, UsageError } from '../errors.js';
+import { jsonSyntaxError } from '../jsonc.js';
 
 export type ModelKind = 'onnx-embedder' | 'static-embedder' | 'cross-encoder';
 export type Pooling = 'mean' | 'cls' | 'max';
@@ -98,7 +99,8 @@ async function readJson<T = Record<string, unknown>>(p: string): Promise<T | und
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new StoreError(`${p}: invalid JSON (${(err as Error).message})`);
+    const { line, message } = jsonSyntaxError(text, err);
+    throw new StoreError(`${p}${line === undefined ? '' : `:${line}`}: invalid JSON (${message})`);
   }
 }
 
